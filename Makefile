@@ -1,0 +1,47 @@
+# Two commands for a newcomer: `make run` (embedded default) and `make test` (the whole suite).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+TEST_PG_URL ?= postgres://postgres@127.0.0.1:5432/wms
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: install run demo test test-sqlite test-postgres bench bench-quick worker clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## Set up, migrate, load demo data and users, and serve on the embedded default (SQLite, eager Celery).
+run: $(STAMP)
+	$(BIN)/python manage.py migrate --no-input
+	$(BIN)/python manage.py collectstatic --no-input --verbosity 0
+	$(BIN)/python manage.py seed_demo
+	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+## The whole suite, on SQLite and on PostgreSQL (CI requires PostgreSQL; elsewhere it is used when up).
+test: $(STAMP)
+	$(MAKE) --no-print-directory test-sqlite
+	@if $(BIN)/python -m tests.pg_available "$(TEST_PG_URL)"; then \
+		$(MAKE) --no-print-directory test-postgres; \
+	elif [ -n "$$CI" ]; then \
+		echo "PostgreSQL at $(TEST_PG_URL) is not reachable, and CI must test on it." >&2; exit 1; \
+	else \
+		echo "PostgreSQL at $(TEST_PG_URL) is not reachable: ran the SQLite suite only."; \
+	fi
+
+test-sqlite: $(STAMP)
+	@echo "== test suite on SQLite"
+	env -u DATABASE_URL -u CELERY_BROKER_URL $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test-postgres: $(STAMP)
+	@echo "== test suite on PostgreSQL ($(TEST_PG_URL))"
+	env -u CELERY_BROKER_URL DATABASE_URL=$(TEST_PG_URL) $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) var staticfiles .pytest_cache

@@ -1,0 +1,60 @@
+from django.contrib import admin
+
+from .models import Category, Location, Product, Warehouse
+
+
+@admin.action(description="Deactivate the selected records (they stay in the ledger's history)")
+def deactivate(modeladmin, request, queryset):
+    for record in queryset.filter(is_active=True):
+        record.is_active = False
+        record.save(update_fields=["is_active"])
+
+
+@admin.action(description="Activate the selected records")
+def activate(modeladmin, request, queryset):
+    for record in queryset.filter(is_active=False):
+        record.is_active = True
+        record.save(update_fields=["is_active"])
+
+
+@admin.register(Category)
+class CategoryAdmin(admin.ModelAdmin):
+    list_display = ("name", "parent")
+    list_filter = ("parent",)
+    search_fields = ("name",)
+    autocomplete_fields = ("parent",)
+
+
+@admin.register(Product)
+class ProductAdmin(admin.ModelAdmin):
+    list_display = ("sku", "name", "category", "unit", "barcode", "unit_price", "reorder_point", "is_active")
+    list_filter = ("is_active", "unit", "category")
+    search_fields = ("sku", "name", "barcode")
+    list_select_related = ("category",)
+    autocomplete_fields = ("category",)
+    readonly_fields = ("created_at", "updated_at")
+    actions = [deactivate, activate]
+
+
+class LocationInline(admin.TabularInline):
+    model = Location
+    extra = 0
+    fields = ("code", "name", "is_active")
+
+
+@admin.register(Warehouse)
+class WarehouseAdmin(admin.ModelAdmin):
+    list_display = ("code", "name", "is_active")
+    list_filter = ("is_active",)
+    search_fields = ("code", "name")
+    actions = [deactivate, activate]
+    inlines = [LocationInline]
+
+
+@admin.register(Location)
+class LocationAdmin(admin.ModelAdmin):
+    list_display = ("code", "warehouse", "name", "is_active")
+    list_filter = ("is_active", "warehouse")
+    search_fields = ("code", "name", "warehouse__code")
+    list_select_related = ("warehouse",)
+    actions = [deactivate, activate]

@@ -1,0 +1,121 @@
+"""The catalog (categories, products) and where stock lives (warehouses, their locations).
+
+Products and locations that a movement refers to are never deleted (the ledger protects them);
+they are deactivated, and the ledger refuses new movements for inactive ones.
+"""
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import Q
+
+QUANTITY = {"max_digits": 18, "decimal_places": 3}
+MONEY = {"max_digits": 18, "decimal_places": 4}
+
+
+class Category(models.Model):
+    """A node of the category tree."""
+
+    name = models.CharField(max_length=120)
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+
+    class Meta:
+        verbose_name_plural = "categories"
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["parent", "name"], name="category_unique_name_in_parent"),
+            models.UniqueConstraint(
+                fields=["name"], condition=Q(parent__isnull=True), name="category_unique_root_name"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def ancestors(self) -> list["Category"]:
+        chain, node = [], self.parent
+        while node is not None:
+            chain.append(node)
+            node = node.parent
+        return chain
+
+    def clean(self) -> None:
+        if self.pk and any(a.pk == self.pk for a in self.ancestors()):
+            raise ValidationError({"parent": "A category cannot be its own ancestor."})
+
+
+class UnitOfMeasure(models.TextChoices):
+    EACH = "ea", "each"
+    BOX = "box", "box"
+    PALLET = "pal", "pallet"
+    KILOGRAM = "kg", "kilogram"
+    GRAM = "g", "gram"
+    LITRE = "l", "litre"
+    MILLILITRE = "ml", "millilitre"
+    METRE = "m", "metre"
+    SQUARE_METRE = "m2", "square metre"
+
+
+class Product(models.Model):
+    sku = models.CharField("SKU", max_length=64, unique=True)
+    name = models.CharField(max_length=200)
+    category = models.ForeignKey(
+        Category, null=True, blank=True, on_delete=models.PROTECT, related_name="products"
+    )
+    unit = models.CharField(max_length=8, choices=UnitOfMeasure.choices, default=UnitOfMeasure.EACH)
+    specification = models.TextField(blank=True)
+    barcode = models.CharField(max_length=64, null=True, blank=True, unique=True)
+    unit_price = models.DecimalField(
+        **MONEY, default=Decimal("0"), validators=[MinValueValidator(Decimal("0"))]
+    )
+    reorder_point = models.DecimalField(
+        **QUANTITY, default=Decimal("0"), validators=[MinValueValidator(Decimal("0"))]
+    )
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["sku"]
+        constraints = [
+            models.CheckConstraint(condition=Q(unit_price__gte=0), name="product_price_not_negative"),
+            models.CheckConstraint(condition=Q(reorder_point__gte=0), name="product_reorder_not_negative"),
+            models.CheckConstraint(condition=~Q(barcode=""), name="product_barcode_not_empty"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.sku} {self.name}"
+
+
+class Warehouse(models.Model):
+    code = models.CharField(max_length=32, unique=True)
+    name = models.CharField(max_length=200)
+    address = models.TextField(blank=True)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class Location(models.Model):
+    """A bin (or zone) inside one warehouse; its code is unique within that warehouse."""
+
+    warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT, related_name="locations")
+    code = models.CharField(max_length=64)
+    name = models.CharField(max_length=200, blank=True)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["warehouse__code", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["warehouse", "code"], name="location_unique_code_in_warehouse"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.warehouse.code}/{self.code}"

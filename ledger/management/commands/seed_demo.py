@@ -1,0 +1,72 @@
+"""Demo data for the embedded default: one user per role, an admin, a small catalog.
+
+Safe to run again: what exists is kept. Prints the credentials and API tokens.
+"""
+from decimal import Decimal
+
+from django.contrib.auth.models import Group, User
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from rest_framework.authtoken.models import Token
+
+from accounts.roles import ROLE_DESCRIPTIONS, ROLES
+from catalog.models import Category, Location, Product, Warehouse
+
+DEMO_PASSWORD_SUFFIX = "-demo-pass"
+
+
+class Command(BaseCommand):
+    help = "Create demo users (one per role, plus an admin) and a small demo catalog."
+
+    def handle(self, *args, **options):
+        with transaction.atomic():
+            users = self._users()
+            self._catalog()
+        self.stdout.write(self.style.SUCCESS("Demo users (username / password / API token):"))
+        for user, description in users:
+            token, _ = Token.objects.get_or_create(user=user)
+            self.stdout.write(
+                f"  {user.username:<8} {user.username + DEMO_PASSWORD_SUFFIX:<18} {token.key}  ({description})"
+            )
+
+    def _users(self) -> list[tuple[User, str]]:
+        created = []
+        admin, made = User.objects.get_or_create(
+            username="admin", defaults={"is_staff": True, "is_superuser": True}
+        )
+        if made:
+            admin.set_password("admin" + DEMO_PASSWORD_SUFFIX)
+            admin.save()
+        created.append((admin, "superuser: Django admin, users and groups"))
+        for role in ROLES:
+            user, made = User.objects.get_or_create(username=role, defaults={"is_staff": role == "manager"})
+            if made:
+                user.set_password(role + DEMO_PASSWORD_SUFFIX)
+                user.save()
+                user.groups.add(Group.objects.get(name=role))
+            created.append((user, ROLE_DESCRIPTIONS[role]))
+        return created
+
+    def _catalog(self) -> None:
+        hardware, _ = Category.objects.get_or_create(name="Hardware", parent=None)
+        fasteners, _ = Category.objects.get_or_create(name="Fasteners", parent=hardware)
+        paint, _ = Category.objects.get_or_create(name="Paint", parent=None)
+        products = [
+            ("BOLT-M8", "Hex bolt M8x40", fasteners, "ea", "4006381333931", "0.1200", "500"),
+            ("NUT-M8", "Hex nut M8", fasteners, "ea", "4006381333948", "0.0400", "500"),
+            ("DRILL-18V", "Cordless drill 18V", hardware, "ea", "4006381333955", "89.9000", "5"),
+            ("PAINT-W10", "White wall paint 10 l", paint, "l", "4006381333962", "3.5000", "40"),
+            ("CABLE-3x1.5", "Cable 3x1.5 mm2", hardware, "m", None, "0.8500", "100"),
+        ]
+        for sku, name, category, unit, barcode, price, reorder in products:
+            Product.objects.get_or_create(
+                sku=sku,
+                defaults={
+                    "name": name, "category": category, "unit": unit, "barcode": barcode,
+                    "unit_price": Decimal(price), "reorder_point": Decimal(reorder),
+                },
+            )
+        for code, name in [("MAIN", "Main warehouse"), ("EAST", "East depot")]:
+            warehouse, _ = Warehouse.objects.get_or_create(code=code, defaults={"name": name})
+            for bin_code in ("RECV", "A-01", "A-02", "B-01"):
+                Location.objects.get_or_create(warehouse=warehouse, code=bin_code)

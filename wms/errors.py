@@ -1,0 +1,21 @@
+"""The base of the domain errors: a machine-readable code, a sentence, the data a client needs.
+
+Services raise these; the API's exception handler turns them into the one error body
+(``{"code", "detail", ...extra}``) with ``status``. They know nothing of HTTP beyond the number.
+"""
+from typing import Any
+
+
+class DomainError(Exception):
+    """A refusal by a domain rule; the subclasses name the rule."""
+
+    status = 400
+    code = "invalid"
+
+    def __init__(self, detail: str, **extra: Any):
+        super().__init__(detail)
+        self.detail = detail
+        self.extra = extra
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"code": self.code, "detail": self.detail, **self.extra}

@@ -1,0 +1,28 @@
+import dj_database_url
+
+from .env import BASE_DIR, DATABASE_URL, env_str
+
+_sqlite_path = env_str("WMS_SQLITE_PATH", str(BASE_DIR / "var" / "wms.sqlite3"))
+
+if DATABASE_URL:
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
+    # A forgotten open transaction must not hold locks (and readers) forever.
+    DATABASES["default"].setdefault("OPTIONS", {})
+    DATABASES["default"]["OPTIONS"].setdefault(
+        "options", "-c idle_in_transaction_session_timeout=60000 -c lock_timeout=10000"
+    )
+else:
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": _sqlite_path,
+            "OPTIONS": {
+                # Writers take the lock at BEGIN, so two postings queue instead of failing
+                # half-way with "database is locked"; WAL lets readers go on meanwhile.
+                "transaction_mode": "IMMEDIATE",
+                "timeout": 20,
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
+            },
+            "TEST": {"NAME": env_str("WMS_SQLITE_TEST_PATH", "") or None},
+        }
+    }
