@@ -17,5 +17,11 @@ class DomainError(Exception):
         self.detail = detail
         self.extra = extra
 
+    def for_item(self, item: int) -> "DomainError":
+        """Name the batch item (0-based) this refusal is about."""
+        self.detail = f"Item {item}: {self.detail}"
+        self.extra["item"] = item
+        return self
+
     def as_dict(self) -> dict[str, Any]:
         return {"code": self.code, "detail": self.detail, **self.extra}

@@ -1,0 +1,155 @@
+"""The ledger: immutable stock movements, the guard rows that keep stock from going negative,
+and the head that hands out gap-free positions and extends the hash chain.
+
+``Movement`` rows are never updated or deleted (the ORM refuses, admin is read-only, and on the
+database a trigger refuses UPDATE, DELETE and TRUNCATE). A mistake is fixed by a reversal.
+"""
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+
+from catalog.models import QUANTITY, MONEY, Location, Product
+
+
+class ImmutableError(Exception):
+    """Raised when code tries to change or remove a ledger row."""
+
+
+class MovementKind(models.TextChoices):
+    RECEIPT = "receipt", "receipt"
+    ISSUE = "issue", "issue"
+    TRANSFER = "transfer", "transfer"
+    COUNT = "count", "count-adjust"
+    REVERSAL = "reversal", "reversal"
+
+
+class MovementQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise ImmutableError("Ledger movements are append-only; post a reversal instead.")
+
+    def delete(self):
+        raise ImmutableError("Ledger movements are append-only; post a reversal instead.")
+
+
+class Movement(models.Model):
+    """One immutable stock movement.
+
+    Stock changes by ``delta`` at ``location`` and, for a transfer (or its reversal), by ``-delta``
+    at ``to_location``: every kind is one or two legs of that shape. ``quantity`` is the magnitude
+    moved (for a count, the size of the difference). ``balance_after`` and ``to_balance_after``
+    are the on-hand quantities the posting left, so a retried request gets the same answer.
+    """
+
+    position = models.BigIntegerField(unique=True, editable=False, help_text="Gap-free order in the ledger.")
+    kind = models.CharField(max_length=16, choices=MovementKind.choices)
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="movements")
+    location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="movements")
+    to_location = models.ForeignKey(
+        Location, null=True, blank=True, on_delete=models.PROTECT, related_name="movements_in"
+    )
+    quantity = models.DecimalField(**QUANTITY)
+    delta = models.DecimalField(**QUANTITY, help_text="Signed change at location.")
+    balance_after = models.DecimalField(**QUANTITY)
+    to_balance_after = models.DecimalField(**QUANTITY, null=True, blank=True)
+    counted_quantity = models.DecimalField(**QUANTITY, null=True, blank=True)
+    expected_quantity = models.DecimalField(**QUANTITY, null=True, blank=True)
+    unit_cost = models.DecimalField(**MONEY, null=True, blank=True)
+    occurred_at = models.DateTimeField(help_text="Business time of the movement.")
+    recorded_at = models.DateTimeField(help_text="When the ledger recorded it.")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="movements")
+    reference = models.CharField(max_length=64, blank=True, help_text="Document number.")
+    reason = models.TextField(blank=True)
+    idempotency_key = models.CharField(max_length=128)
+    request_fingerprint = models.CharField(max_length=64, help_text="SHA-256 of the request that posted it.")
+    reverses = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversed_by"
+    )
+    hash = models.CharField(max_length=64, help_text="SHA-256 chain link over this event and the previous link.")
+
+    objects = MovementQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["position"]
+        permissions = [("verify_ledger", "Can verify the ledger's hash chain")]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "idempotency_key"], name="movement_idempotency_per_user"),
+            models.CheckConstraint(condition=Q(quantity__gte=0), name="movement_quantity_not_negative"),
+            models.CheckConstraint(condition=Q(balance_after__gte=0), name="movement_balance_not_negative"),
+            models.CheckConstraint(
+                condition=Q(to_location__isnull=True) | ~Q(to_location=F("location")),
+                name="movement_transfer_between_two_locations",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind="reversal", reverses__isnull=False) | (~Q(kind="reversal") & Q(reverses__isnull=True)),
+                name="movement_reversal_points_at_original",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind__in=[k.value for k in MovementKind]), name="movement_kind_known"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["product", "location", "position"], name="movement_product_loc_pos"),
+            models.Index(fields=["product", "to_location", "position"], name="movement_product_toloc_pos"),
+            models.Index(fields=["product", "occurred_at"], name="movement_product_occurred"),
+            models.Index(fields=["location", "position"], name="movement_location_pos"),
+            models.Index(fields=["occurred_at"], name="movement_occurred"),
+            models.Index(fields=["reference"], name="movement_reference"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.position} {self.kind} {self.product_id} {self.delta}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None or not self._state.adding:
+            raise ImmutableError("Ledger movements are append-only; post a reversal instead.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ImmutableError("Ledger movements are append-only; post a reversal instead.")
+
+    def legs(self) -> list[tuple[int, "object"]]:
+        """(location id, signed change) for each location this movement touched."""
+        legs = [(self.location_id, self.delta)]
+        if self.to_location_id is not None:
+            legs.append((self.to_location_id, -self.delta))
+        return legs
+
+    def balances(self) -> list[dict]:
+        result = [{"location": self.location_id, "quantity": self.balance_after}]
+        if self.to_location_id is not None:
+            result.append({"location": self.to_location_id, "quantity": self.to_balance_after})
+        return result
+
+
+class StockLevel(models.Model):
+    """The write side's guard: on-hand quantity per product-location, locked while posting.
+
+    Changed only by the posting service, in the same transaction as the movement it guards;
+    the database refuses a negative quantity even if the code were wrong.
+    """
+
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="+")
+    location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="+")
+    quantity = models.DecimalField(**QUANTITY, default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["product", "location"], name="stocklevel_unique_product_location"),
+            models.CheckConstraint(condition=Q(quantity__gte=0), name="stocklevel_quantity_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.product_id}@{self.location_id}: {self.quantity}"
+
+
+class LedgerHead(models.Model):
+    """The one row that serializes appends: the last position handed out and the last chain link."""
+
+    position = models.BigIntegerField(default=0)
+    hash = models.CharField(max_length=64)
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=Q(id=1), name="ledgerhead_single_row")]
+
+    def __str__(self) -> str:
+        return f"head #{self.position} {self.hash[:12]}"

@@ -1,0 +1,41 @@
+"""Decimal quantities and money: parsing client input, reading database values, writing text."""
+from decimal import Decimal, InvalidOperation
+
+QUANTITY_PLACES = 3
+MONEY_PLACES = 4
+MAX_WHOLE_DIGITS = 15  # 18 digits with 3 decimals, as the columns hold
+_QUANTUM = Decimal(1).scaleb(-QUANTITY_PLACES)
+
+
+def decimal_text(value: Decimal) -> str:
+    """Plain text without trailing zeros or exponent: ``Decimal("10.500")`` -> ``"10.5"``."""
+    text = format(value.normalize(), "f")
+    return "0" if text in ("0", "-0") else text
+
+
+def from_db(value) -> Decimal:
+    """A quantity read by raw SQL: PostgreSQL gives Decimal; SQLite may give int or float."""
+    if isinstance(value, Decimal):
+        return value
+    return Decimal(str(value)).quantize(_QUANTUM)
+
+
+def parse_decimal(raw, *, places: int, allow_zero: bool, allow_negative: bool = False) -> Decimal:
+    """A client's decimal (string or JSON number); raises ValueError with a message for a person."""
+    if isinstance(raw, bool) or not isinstance(raw, (str, int, float)):
+        raise ValueError("A valid number is required (a decimal string such as \"12.5\").")
+    try:
+        value = Decimal(str(raw).strip())
+    except InvalidOperation:
+        raise ValueError("A valid number is required (a decimal string such as \"12.5\").") from None
+    if not value.is_finite():
+        raise ValueError("A valid number is required (a decimal string such as \"12.5\").")
+    if abs(value) >= Decimal(10) ** MAX_WHOLE_DIGITS:
+        raise ValueError(f"Ensure that there are no more than {MAX_WHOLE_DIGITS} digits before the decimal point.")
+    if value.as_tuple().exponent < -places and value != value.quantize(Decimal(1).scaleb(-places)):
+        raise ValueError(f"Ensure that there are no more than {places} decimal places.")
+    if value < 0 and not allow_negative:
+        raise ValueError("Must not be negative." if allow_zero else "Must be greater than zero.")
+    if value == 0 and not allow_zero:
+        raise ValueError("Must be greater than zero.")
+    return value.quantize(Decimal(1).scaleb(-places))

@@ -1,0 +1,173 @@
+"""What a client asks the ledger to post, parsed and checked field by field.
+
+One lean parser serves the single endpoint, the batch endpoint and the CSV import, so every path
+applies the same rules; it is plain Python because a batch of thousands cannot afford a DRF
+serializer per item. Errors map field names to messages, as DRF's do.
+"""
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from .errors import MovementInvalid
+from .models import MovementKind
+from .quantities import MONEY_PLACES, QUANTITY_PLACES, decimal_text, parse_decimal
+
+MAX_REFERENCE = 64
+MAX_REASON = 1000
+MAX_KEY = 128
+FUTURE_TOLERANCE = timedelta(minutes=5)
+
+POSTABLE_KINDS = (MovementKind.RECEIPT, MovementKind.ISSUE, MovementKind.TRANSFER, MovementKind.COUNT)
+_COMMON = {"kind", "product", "occurred_at", "reference", "reason", "idempotency_key"}
+FIELDS_BY_KIND = {
+    MovementKind.RECEIPT: _COMMON | {"location", "quantity", "unit_cost"},
+    MovementKind.ISSUE: _COMMON | {"location", "quantity"},
+    MovementKind.TRANSFER: _COMMON | {"from_location", "to_location", "quantity"},
+    MovementKind.COUNT: _COMMON | {"location", "counted_quantity"},
+}
+REQUIRED_BY_KIND = {
+    MovementKind.RECEIPT: ("product", "location", "quantity"),
+    MovementKind.ISSUE: ("product", "location", "quantity"),
+    MovementKind.TRANSFER: ("product", "from_location", "to_location", "quantity"),
+    MovementKind.COUNT: ("product", "location", "counted_quantity"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class MovementRequest:
+    """A movement to post (or, with ``reverses``, a reversal of one). Quantities are positive."""
+
+    kind: str
+    product: int | None  # None for a reversal: the original names it
+    location: int | None
+    to_location: int | None = None
+    quantity: object = None  # Decimal; None for a count, whose quantity comes from the ledger
+    counted_quantity: object = None
+    unit_cost: object = None
+    occurred_at: datetime | None = None
+    reference: str = ""
+    reason: str = ""
+    idempotency_key: str | None = None
+    reverses: int | None = None
+
+    def fingerprint(self) -> str:
+        """SHA-256 of what was asked (the key aside), to tell a retry from a reused key."""
+        parts = [
+            self.kind, self.product, self.location, self.to_location,
+            *(decimal_text(v) if v is not None else None for v in (self.quantity, self.counted_quantity, self.unit_cost)),
+            self.occurred_at.isoformat() if self.occurred_at else None,
+            self.reference, self.reason, self.reverses,
+        ]
+        return hashlib.sha256(json.dumps(parts, separators=(",", ":")).encode()).hexdigest()
+
+
+def _id(raw, errors, field) -> int | None:
+    if isinstance(raw, bool) or not isinstance(raw, (int, str)) or not str(raw).strip().isdigit():
+        errors[field] = [f"A valid id (a positive integer) is required, not {raw!r}."]
+        return None
+    return int(raw)
+
+
+def _text(raw, errors, field, limit) -> str:
+    if raw is None:
+        return ""
+    if not isinstance(raw, str):
+        errors[field] = ["Not a valid string."]
+        return ""
+    if len(raw) > limit:
+        errors[field] = [f"Ensure this field has no more than {limit} characters."]
+    return raw.strip()
+
+
+def parse_idempotency_key(raw, errors=None, field="idempotency_key") -> str | None:
+    errors = {} if errors is None else errors
+    if raw is None or raw == "":
+        return None
+    if not isinstance(raw, str) or not raw.isprintable() or len(raw) > MAX_KEY:
+        errors[field] = [f"An idempotency key is printable text of at most {MAX_KEY} characters."]
+        return None
+    return raw
+
+
+def parse_occurred_at(raw, errors, now: datetime) -> datetime | None:
+    if raw is None:
+        return None
+    value = parse_datetime(raw) if isinstance(raw, str) else None
+    if value is None:
+        errors["occurred_at"] = ["Datetime has wrong format. Use ISO 8601, e.g. 2026-11-25T09:30:00Z."]
+        return None
+    if timezone.is_naive(value):
+        errors["occurred_at"] = ["Include a time zone (Z or +hh:mm)."]
+        return None
+    if value > now + FUTURE_TOLERANCE:
+        errors["occurred_at"] = ["A movement cannot have occurred in the future."]
+        return None
+    return value
+
+
+def parse_movement(data, *, idempotency_key: str | None = None, now: datetime | None = None) -> MovementRequest:
+    """Check one movement's fields; raise ``MovementInvalid`` naming every bad field."""
+    if not isinstance(data, dict):
+        raise MovementInvalid({"non_field_errors": ["Expected an object with the movement's fields."]})
+    errors: dict[str, list[str]] = {}
+    kind = data.get("kind")
+    if kind not in POSTABLE_KINDS:
+        choices = ", ".join(POSTABLE_KINDS)
+        raise MovementInvalid({"kind": [f"{kind!r} is not a movement kind; use one of {choices}."]})
+    kind = MovementKind(kind)
+    for field in sorted(set(data) - FIELDS_BY_KIND[kind]):
+        errors[field] = [f"Unknown field for a {kind.value}."]
+    for field in REQUIRED_BY_KIND[kind]:
+        if data.get(field) is None:
+            errors[field] = ["This field is required."]
+
+    values: dict = {"kind": kind.value}
+    if data.get("product") is not None:
+        values["product"] = _id(data["product"], errors, "product")
+    location_field = "from_location" if kind == MovementKind.TRANSFER else "location"
+    if data.get(location_field) is not None:
+        values["location"] = _id(data[location_field], errors, location_field)
+    if kind == MovementKind.TRANSFER and data.get("to_location") is not None:
+        values["to_location"] = _id(data["to_location"], errors, "to_location")
+        if values["to_location"] is not None and values["to_location"] == values.get("location"):
+            errors["to_location"] = ["A transfer moves stock between two different locations."]
+    for field, places, allow_zero in (
+        ("quantity", QUANTITY_PLACES, False),
+        ("counted_quantity", QUANTITY_PLACES, True),
+        ("unit_cost", MONEY_PLACES, True),
+    ):
+        if data.get(field) is not None and field in FIELDS_BY_KIND[kind]:
+            try:
+                values[field] = parse_decimal(data[field], places=places, allow_zero=allow_zero)
+            except ValueError as exc:
+                errors[field] = [str(exc)]
+    values["occurred_at"] = parse_occurred_at(data.get("occurred_at"), errors, now or timezone.now())
+    values["reference"] = _text(data.get("reference"), errors, "reference", MAX_REFERENCE)
+    values["reason"] = _text(data.get("reason"), errors, "reason", MAX_REASON)
+    body_key = parse_idempotency_key(data.get("idempotency_key"), errors)
+    if errors:
+        raise MovementInvalid(errors)
+    return MovementRequest(**values, idempotency_key=idempotency_key or body_key)
+
+
+def parse_reversal(data, *, movement_id: int, idempotency_key: str | None = None, now=None) -> MovementRequest:
+    """A request to reverse ``movement_id``; the product and legs come from the original."""
+    if not isinstance(data, dict):
+        raise MovementInvalid({"non_field_errors": ["Expected an object (it may be empty)."]})
+    errors: dict[str, list[str]] = {}
+    for field in sorted(set(data) - {"occurred_at", "reference", "reason", "idempotency_key"}):
+        errors[field] = ["Unknown field for a reversal."]
+    occurred_at = parse_occurred_at(data.get("occurred_at"), errors, now or timezone.now())
+    reference = _text(data.get("reference"), errors, "reference", MAX_REFERENCE)
+    reason = _text(data.get("reason"), errors, "reason", MAX_REASON)
+    body_key = parse_idempotency_key(data.get("idempotency_key"), errors)
+    if errors:
+        raise MovementInvalid(errors)
+    return MovementRequest(
+        kind=MovementKind.REVERSAL.value, product=None, location=None, occurred_at=occurred_at,
+        reference=reference, reason=reason, idempotency_key=idempotency_key or body_key, reverses=movement_id,
+    )

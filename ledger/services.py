@@ -1,0 +1,280 @@
+"""Posting to the ledger: the only code that appends movements and changes the guard rows.
+
+One path serves a single movement, a batch and a reversal, all or nothing, in one transaction:
+replay what was posted before under the same idempotency key, check the catalog, lock the guard
+rows (sorted), apply every movement in order against the locked balances (refusing any that would
+go below zero), then take the head lock last, chain and insert the events, and announce the
+commit. See ``guard`` for why the locks come in that order.
+"""
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from decimal import Decimal
+from functools import partial
+from uuid import uuid4
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from catalog.models import Location, Product
+
+from . import chain, guard
+from .errors import (
+    AlreadyReversed,
+    IdempotencyKeyReused,
+    InactiveLocation,
+    InactiveProduct,
+    InsufficientStock,
+    MovementInvalid,
+    ReversalNotAllowed,
+)
+from .models import Movement, MovementKind
+from .requests import MovementRequest
+from .signals import movements_committed
+
+MAX_BATCH = 5000
+# Sign of the change at ``location`` for each kind posted directly (a count's comes from the count).
+_SIGN = {MovementKind.RECEIPT: 1, MovementKind.ISSUE: -1, MovementKind.TRANSFER: -1}
+
+
+@dataclass(frozen=True, slots=True)
+class Posted:
+    movement: Movement
+    replayed: bool  # True: posted earlier under the same idempotency key; nothing new was posted
+
+
+@dataclass(slots=True)
+class _Plan:
+    """One movement to append: its request and the legs it applies."""
+
+    item: int
+    request: MovementRequest
+    product: int
+    location: int
+    to_location: int | None
+    delta: Decimal
+    quantity: Decimal | None = None
+    expected: Decimal | None = None
+    original: Movement | None = None
+    balances: list[Decimal] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class _Catalog:
+    """What posting needs to know of the products and locations it touches."""
+
+    products: dict[int, tuple[str, bool]]  # id: (sku, active)
+    locations: dict[int, tuple[str, bool]]  # id: ("WAREHOUSE/CODE", active)
+
+
+def movements_post(*, user, requests: Sequence[MovementRequest]) -> list[Posted]:
+    """Post ``requests`` atomically, in order; return one ``Posted`` per request.
+
+    A concurrent request with the same idempotency key (or a second reversal of the same
+    movement) loses at the unique constraint; it is then answered once more from the ledger.
+    """
+    if not requests:
+        raise MovementInvalid({"movements": ["Post at least one movement."]})
+    if len(requests) > MAX_BATCH:
+        raise MovementInvalid({"movements": [f"Post at most {MAX_BATCH} movements at a time."]})
+    try:
+        return _post(user, requests)
+    except IntegrityError:
+        return _post(user, requests)
+
+
+def movement_post(*, user, request: MovementRequest) -> Posted:
+    return movements_post(user=user, requests=[request])[0]
+
+
+@transaction.atomic
+def _post(user, requests: Sequence[MovementRequest]) -> list[Posted]:
+    batch = len(requests) > 1
+    requests = [r if r.idempotency_key else _with_key(r) for r in requests]
+    results: list[Posted | None] = [None] * len(requests)
+    pending = _replay(user, requests, results, batch)
+    if pending:
+        plans, catalog = _plan(pending, batch)
+        _apply(plans, catalog, batch)
+        for plan, movement in zip(plans, _append(user, plans), strict=True):
+            results[plan.item] = Posted(movement, replayed=False)
+        last_position = results[plans[-1].item].movement.position
+        transaction.on_commit(partial(movements_committed.send, sender=Movement, last_position=last_position))
+    return results
+
+
+def _with_key(request: MovementRequest) -> MovementRequest:
+    """A request without a key gets a fresh one: every event carries a key, none is a retry."""
+    return replace(request, idempotency_key=f"auto-{uuid4().hex}")
+
+
+def _refuse(error, item: int, batch: bool):
+    return error.for_item(item) if batch else error
+
+
+def _replay(user, requests, results, batch) -> list[tuple[int, MovementRequest]]:
+    """Answer requests already posted under their key; return the ones still to post."""
+    keys = [r.idempotency_key for r in requests]
+    seen: set[str] = set()
+    for item, key in enumerate(keys):
+        if key in seen:
+            raise _refuse(MovementInvalid({"idempotency_key": [f"Key {key!r} is used twice in this batch."]}), item, batch)
+        seen.add(key)
+    earlier = {m.idempotency_key: m for m in Movement.objects.filter(user=user, idempotency_key__in=keys)}
+    pending = []
+    for item, request in enumerate(requests):
+        movement = earlier.get(request.idempotency_key)
+        if movement is None:
+            pending.append((item, request))
+        elif movement.request_fingerprint != request.fingerprint():
+            raise _refuse(IdempotencyKeyReused(key=request.idempotency_key, movement_id=movement.pk), item, batch)
+        else:
+            results[item] = Posted(movement, replayed=True)
+    return pending
+
+
+def _plan(pending: list[tuple[int, MovementRequest]], batch: bool) -> tuple[list[_Plan], _Catalog]:
+    """Check products, locations and reversal targets; turn each request into its legs."""
+    originals = _originals([r.reverses for _, r in pending if r.reverses is not None])
+    reversed_here: set[int] = set()
+    plans = []
+    for item, request in pending:
+        if request.reverses is None:
+            delta = request.quantity * _SIGN[request.kind] if request.kind in _SIGN else Decimal(0)
+            plans.append(
+                _Plan(item, request, request.product, request.location, request.to_location, delta, request.quantity)
+            )
+            continue
+        original = originals.get(request.reverses)
+        if original is None:
+            raise _refuse(MovementInvalid({"reverses": [f"No movement {request.reverses} in the ledger."]}), item, batch)
+        if original.kind == MovementKind.REVERSAL:
+            raise _refuse(ReversalNotAllowed(movement_id=original.pk), item, batch)
+        if original.reversal_id is not None or original.pk in reversed_here:
+            raise _refuse(AlreadyReversed(movement_id=original.pk, reversed_by=original.reversal_id), item, batch)
+        reversed_here.add(original.pk)
+        plans.append(
+            _Plan(
+                item, request, original.product_id, original.location_id, original.to_location_id,
+                delta=-original.delta, quantity=original.quantity, original=original,
+            )
+        )
+    return plans, _check_catalog(plans, batch)
+
+
+def _originals(ids: list[int]) -> dict[int, Movement]:
+    if not ids:
+        return {}
+    originals = Movement.objects.in_bulk(ids)
+    reversed_by = dict(Movement.objects.filter(reverses_id__in=ids).values_list("reverses_id", "pk"))
+    for pk, movement in originals.items():
+        movement.reversal_id = reversed_by.get(pk)
+    return originals
+
+
+def _check_catalog(plans: list[_Plan], batch: bool) -> _Catalog:
+    products = {
+        pk: (sku, active)
+        for pk, sku, active in Product.objects.filter(pk__in={p.product for p in plans}).values_list("pk", "sku", "is_active")
+    }
+    location_ids = {p.location for p in plans} | {p.to_location for p in plans if p.to_location}
+    locations = {
+        pk: (f"{warehouse}/{code}", active)
+        for pk, code, warehouse, active in Location.objects.filter(pk__in=location_ids).values_list(
+            "pk", "code", "warehouse__code", "is_active"
+        )
+    }
+    for plan in plans:
+        correcting = plan.original is not None  # a correction must stay possible after deactivation
+        if plan.product not in products:
+            raise _refuse(MovementInvalid({"product": [f"No product with id {plan.product}."]}), plan.item, batch)
+        if not correcting and not products[plan.product][1]:
+            raise _refuse(InactiveProduct(product_id=plan.product, sku=products[plan.product][0]), plan.item, batch)
+        fields = ("from_location", "to_location") if plan.request.kind == MovementKind.TRANSFER else ("location", None)
+        for field, location in zip(fields, (plan.location, plan.to_location)):
+            if location is None:
+                continue
+            if location not in locations:
+                raise _refuse(MovementInvalid({field: [f"No location with id {location}."]}), plan.item, batch)
+            if not correcting and not locations[location][1]:
+                raise _refuse(InactiveLocation(location_id=location, label=locations[location][0]), plan.item, batch)
+    return _Catalog(products, locations)
+
+
+def _apply(plans: list[_Plan], catalog: _Catalog, batch: bool) -> None:
+    """Lock the guard rows, apply every plan in order, refuse all if any goes below zero."""
+    keys = {(p.product, p.location) for p in plans} | {(p.product, p.to_location) for p in plans if p.to_location}
+    locked = guard.lock_stock_levels(keys)
+    on_hand = {key: quantity for key, (_, quantity) in locked.items()}
+    shortages = []
+    for plan in plans:
+        source = (plan.product, plan.location)
+        if plan.request.kind == MovementKind.COUNT:
+            plan.expected = on_hand[source]
+            plan.delta = plan.request.counted_quantity - plan.expected
+            plan.quantity = abs(plan.delta)
+        legs = [(source, plan.delta)]
+        if plan.to_location is not None:
+            legs.append(((plan.product, plan.to_location), -plan.delta))
+        for key, change in legs:
+            if on_hand[key] + change < 0:
+                shortages.append((plan, key, on_hand[key], -change))
+            on_hand[key] += change
+        plan.balances = [on_hand[key] for key, _ in legs]
+    if shortages:
+        raise _shortage_error(shortages, catalog, batch)
+    guard.write_stock_levels(
+        {pk: on_hand[key] for key, (pk, quantity) in locked.items() if on_hand[key] != quantity}
+    )
+
+
+def _shortage_error(shortages, catalog: _Catalog, batch: bool) -> InsufficientStock:
+    def error(plan, key, available, requested):
+        return InsufficientStock(
+            product_id=key[0], sku=catalog.products[key[0]][0],
+            location_id=key[1], label=catalog.locations[key[1]][0],
+            available=max(available, Decimal(0)), requested=requested,
+        )
+
+    first = error(*shortages[0])
+    if batch:
+        first.for_item(shortages[0][0].item)
+        first.extra["shortages"] = [{**error(*s).extra, "item": s[0].item} for s in shortages]
+    return first
+
+
+def _append(user, plans: list[_Plan]) -> list[Movement]:
+    """Take the head lock (last), chain the events and insert them."""
+    now = timezone.now()
+    previous_position, previous_hash = guard.advance_head(len(plans))
+    movements = []
+    for offset, plan in enumerate(plans, start=1):
+        request = plan.request
+        movement = Movement(
+            position=previous_position + offset,
+            kind=request.kind,
+            product_id=plan.product,
+            location_id=plan.location,
+            to_location_id=plan.to_location,
+            quantity=plan.quantity,
+            delta=plan.delta,
+            balance_after=plan.balances[0],
+            to_balance_after=plan.balances[1] if len(plan.balances) > 1 else None,
+            counted_quantity=request.counted_quantity,
+            expected_quantity=plan.expected,
+            unit_cost=request.unit_cost,
+            occurred_at=request.occurred_at or now,
+            recorded_at=now,
+            user_id=user.pk,
+            reference=request.reference,
+            reason=request.reason,
+            idempotency_key=request.idempotency_key,
+            request_fingerprint=request.fingerprint(),
+            reverses_id=request.reverses,
+        )
+        previous_hash = movement.hash = chain.link(previous_hash, [getattr(movement, f) for f in chain.CHAINED_FIELDS])
+        movements.append(movement)
+    Movement.objects.bulk_create(movements)
+    for movement in movements:  # new events are not reversed: spare the serializer a query
+        Movement.reversed_by.related.set_cached_value(movement, None)
+    guard.seal_head(previous_hash)
+    return movements

@@ -1,0 +1,13 @@
+from django.urls import path
+from rest_framework.routers import DefaultRouter
+
+from . import api
+
+router = DefaultRouter()
+router.register("movements", api.MovementViewSet)
+
+urlpatterns = [
+    path("ledger/head/", api.LedgerHeadView.as_view(), name="ledger-head"),
+    path("ledger/verify/", api.LedgerVerifyView.as_view(), name="ledger-verify"),
+    *router.urls,
+]
