@@ -149,8 +149,8 @@ def _plan(pending: list[tuple[int, MovementRequest]], batch: bool) -> tuple[list
             raise _refuse(MovementInvalid({"reverses": [f"No movement {request.reverses} in the ledger."]}), item, batch)
         if original.kind == MovementKind.REVERSAL:
             raise _refuse(ReversalNotAllowed(movement_id=original.pk), item, batch)
-        if original.reversal_id is not None or original.pk in reversed_here:
-            raise _refuse(AlreadyReversed(movement_id=original.pk, reversed_by=original.reversal_id), item, batch)
+        if original.pk in reversed_here:
+            raise _refuse(AlreadyReversed(movement_id=original.pk, reversed_by=None), item, batch)
         reversed_here.add(original.pk)
         plans.append(
             _Plan(
@@ -162,13 +162,17 @@ def _plan(pending: list[tuple[int, MovementRequest]], batch: bool) -> tuple[list
 
 
 def _originals(ids: list[int]) -> dict[int, Movement]:
-    if not ids:
-        return {}
-    originals = Movement.objects.in_bulk(ids)
-    reversed_by = dict(Movement.objects.filter(reverses_id__in=ids).values_list("reverses_id", "pk"))
-    for pk, movement in originals.items():
-        movement.reversal_id = reversed_by.get(pk)
-    return originals
+    return Movement.objects.in_bulk(ids) if ids else {}
+
+
+def _refuse_reversed_twice(plans: list[_Plan], batch: bool) -> None:
+    """Runs with the guard rows locked: a concurrent reversal of the same event has committed by
+    now (it held the same rows), so this read sees it."""
+    reversing = {p.original.pk: p for p in plans if p.original is not None}
+    if not reversing:
+        return
+    for original_id, reversal_id in Movement.objects.filter(reverses_id__in=reversing).values_list("reverses_id", "pk"):
+        raise _refuse(AlreadyReversed(movement_id=original_id, reversed_by=reversal_id), reversing[original_id].item, batch)
 
 
 def _check_catalog(plans: list[_Plan], batch: bool) -> _Catalog:
@@ -204,6 +208,7 @@ def _apply(plans: list[_Plan], catalog: _Catalog, batch: bool) -> None:
     """Lock the guard rows, apply every plan in order, refuse all if any goes below zero."""
     keys = {(p.product, p.location) for p in plans} | {(p.product, p.to_location) for p in plans if p.to_location}
     locked = guard.lock_stock_levels(keys)
+    _refuse_reversed_twice(plans, batch)
     on_hand = {key: quantity for key, (_, quantity) in locked.items()}
     shortages = []
     for plan in plans:

@@ -63,3 +63,40 @@ def manager_client(manager):
 @pytest.fixture
 def client_for():
     return _client_for
+
+
+@pytest.fixture
+def warehouse(db):
+    from .factories import WarehouseFactory
+
+    return WarehouseFactory(code="MAIN")
+
+
+@pytest.fixture
+def bins(warehouse):
+    """Three active locations in one warehouse."""
+    from .factories import LocationFactory
+
+    return [LocationFactory(warehouse=warehouse, code=code) for code in ("A-01", "A-02", "B-01")]
+
+
+@pytest.fixture
+def product(db):
+    from .factories import ProductFactory
+
+    return ProductFactory(sku="BOLT-M8")
+
+
+@pytest.fixture
+def post(clerk):
+    """Post movements through the service as the clerk: ``post(kind=..., ...)`` or ``post([...])``."""
+    from ledger.requests import parse_movement
+    from ledger.services import movement_post, movements_post
+
+    def _post(items=None, *, user=None, key=None, **fields):
+        user = user or clerk
+        if items is not None:
+            return movements_post(user=user, requests=[parse_movement(i) for i in items])
+        return movement_post(user=user, request=parse_movement(fields, idempotency_key=key)).movement
+
+    return _post

@@ -37,7 +37,7 @@ SQLITE_DROP = ["DROP TRIGGER ledger_movement_no_update", "DROP TRIGGER ledger_mo
 
 def create_triggers(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(POSTGRES_CREATE)
+        schema_editor.execute(POSTGRES_CREATE, params=None)
     elif schema_editor.connection.vendor == "sqlite":
         for statement in SQLITE_CREATE:
             schema_editor.execute(statement)
@@ -45,7 +45,7 @@ def create_triggers(apps, schema_editor):
 
 def drop_triggers(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(POSTGRES_DROP)
+        schema_editor.execute(POSTGRES_DROP, params=None)
     elif schema_editor.connection.vendor == "sqlite":
         for statement in SQLITE_DROP:
             schema_editor.execute(statement)

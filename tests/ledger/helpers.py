@@ -1,0 +1,44 @@
+"""Test helpers for the ledger: balances straight from the ledger, threads on real connections."""
+import threading
+from decimal import Decimal
+
+from django.db import connection
+from django.db.models import Sum
+
+from ledger.models import Movement, StockLevel
+
+
+def ledger_sum(product, location) -> Decimal:
+    """On-hand quantity recomputed from the events alone."""
+    out = Movement.objects.filter(product=product, location=location).aggregate(s=Sum("delta"))["s"] or 0
+    into = Movement.objects.filter(product=product, to_location=location).aggregate(s=Sum("delta"))["s"] or 0
+    return Decimal(out) - Decimal(into)
+
+
+def guard_quantity(product, location) -> Decimal:
+    level = StockLevel.objects.filter(product=product, location=location).first()
+    return level.quantity if level else Decimal(0)
+
+
+def run_concurrently(functions, timeout=30):
+    """Start every function in its own thread (own database connection) at the same moment;
+    return their results or exceptions, in order."""
+    barrier = threading.Barrier(len(functions))
+    results: list = [None] * len(functions)
+
+    def runner(index, function):
+        try:
+            barrier.wait()
+            results[index] = function()
+        except Exception as exc:  # the test inspects what each thread met
+            results[index] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=runner, args=(i, f)) for i, f in enumerate(functions)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout)
+        assert not thread.is_alive(), "a posting thread hung (deadlock?)"
+    return results

@@ -1,0 +1,97 @@
+"""Tamper evidence: the hash chain catches rows altered or removed behind the application's back."""
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import connection
+
+from ledger import chain
+from ledger.models import Movement
+from ledger.verification import ledger_verify
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def ledger(post, product, bins):
+    post(kind="receipt", product=product.pk, location=bins[0].pk, quantity="10", unit_cost="1.25")
+    post(kind="transfer", product=product.pk, from_location=bins[0].pk, to_location=bins[1].pk, quantity="4")
+    post(kind="issue", product=product.pk, location=bins[1].pk, quantity="1", reason="damaged")
+    post(kind="count", product=product.pk, location=bins[0].pk, counted_quantity="5")
+    return list(Movement.objects.order_by("position"))
+
+
+def behind_the_apps_back(sql, params=()):
+    """What someone with database access could do: switch the guard trigger off and write."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SET session_replication_role = replica")  # a superuser skips triggers
+            cursor.execute(sql, params)
+            cursor.execute("RESET session_replication_role")
+        else:
+            cursor.execute("DROP TRIGGER ledger_movement_no_update")
+            cursor.execute("DROP TRIGGER ledger_movement_no_delete")
+            cursor.execute(sql, params)
+            from tests.conftest import _append_only
+
+            for statement in _append_only.SQLITE_CREATE:
+                cursor.execute(statement)
+
+
+def test_an_untouched_ledger_is_intact(ledger):
+    report = ledger_verify()
+    assert report.intact
+    assert (report.events, report.head_hash) == (4, ledger[-1].hash)
+
+
+def test_the_chain_can_be_recomputed_from_the_documented_form(ledger):
+    previous = chain.GENESIS
+    for movement in ledger:
+        previous = chain.link(previous, [getattr(movement, f) for f in chain.CHAINED_FIELDS])
+        assert previous == movement.hash
+
+
+def test_altered_quantity_is_caught_at_its_position(ledger):
+    behind_the_apps_back("UPDATE ledger_movement SET quantity = 3, delta = -3 WHERE position = 3")
+    report = ledger_verify()
+    assert not report.intact
+    assert report.first_broken_position == 3
+
+
+def test_altered_text_is_caught(ledger):
+    behind_the_apps_back("UPDATE ledger_movement SET reason = 'sold' WHERE position = 3")
+    assert ledger_verify().first_broken_position == 3
+
+
+def test_rehashed_row_is_caught_at_the_next_link(ledger):
+    """A forger who also recomputes the altered row's own hash breaks the link after it."""
+    forged = ledger[1]
+    values = [getattr(forged, f) for f in chain.CHAINED_FIELDS]
+    values[chain.CHAINED_FIELDS.index("reason")] = "forged"
+    new_hash = chain.link(ledger[0].hash, values)
+    behind_the_apps_back("UPDATE ledger_movement SET reason = 'forged', hash = %s WHERE position = 2", [new_hash])
+    assert ledger_verify().first_broken_position == 3
+
+
+def test_removed_row_is_caught(ledger):
+    behind_the_apps_back("DELETE FROM ledger_movement WHERE position = 2")
+    report = ledger_verify()
+    assert (report.intact, report.first_broken_position) == (False, 2)
+
+
+def test_removed_tail_is_caught_by_the_head(ledger):
+    behind_the_apps_back("DELETE FROM ledger_movement WHERE position = 4")
+    report = ledger_verify()
+    assert (report.intact, report.first_broken_position) == (False, 4)
+
+
+def test_verify_ledger_command_reports_intact_or_fails(ledger, capsys):
+    call_command("verify_ledger")
+    assert f"intact, 4 events, head hash {ledger[-1].hash}" in capsys.readouterr().out
+    behind_the_apps_back("UPDATE ledger_movement SET reference = 'X' WHERE position = 1")
+    with pytest.raises(CommandError, match="BROKEN at position 1"):
+        call_command("verify_ledger")
+
+
+def test_auditor_endpoint_reports_the_break(ledger, auditor_client):
+    behind_the_apps_back("UPDATE ledger_movement SET reason = 'sold' WHERE position = 2")
+    body = auditor_client.get("/api/v1/ledger/verify/").json()
+    assert (body["intact"], body["first_broken_position"]) == (False, 2)
