@@ -14,6 +14,7 @@ class DomainError(Exception):
 
     def __init__(self, detail: str, **extra: Any):
         super().__init__(detail)
+        self.message = detail  # the refusal itself, without the item prefix ``for_item`` adds
         self.detail = detail
         self.extra = extra
 

@@ -1,4 +1,5 @@
-"""Demo data for the embedded default: one user per role, an admin, a small catalog.
+"""Demo data for the embedded default: one user per role, an admin, a small catalog, and a
+first day of movements posted through the ledger's own service.
 
 Safe to run again: what exists is kept. Prints the credentials and API tokens.
 """
@@ -11,6 +12,9 @@ from rest_framework.authtoken.models import Token
 
 from accounts.roles import ROLE_DESCRIPTIONS, ROLES
 from catalog.models import Category, Location, Product, Warehouse
+from ledger.models import Movement
+from ledger.requests import parse_movement
+from ledger.services import movements_post
 
 DEMO_PASSWORD_SUFFIX = "-demo-pass"
 
@@ -22,6 +26,8 @@ class Command(BaseCommand):
         with transaction.atomic():
             users = self._users()
             self._catalog()
+            if not Movement.objects.exists():
+                self._movements(User.objects.get(username="clerk"))
         self.stdout.write(self.style.SUCCESS("Demo users (username / password / API token):"))
         for user, description in users:
             token, _ = Token.objects.get_or_create(user=user)
@@ -70,3 +76,19 @@ class Command(BaseCommand):
             warehouse, _ = Warehouse.objects.get_or_create(code=code, defaults={"name": name})
             for bin_code in ("RECV", "A-01", "A-02", "B-01"):
                 Location.objects.get_or_create(warehouse=warehouse, code=bin_code)
+
+    def _movements(self, clerk: User) -> None:
+        product = {p.sku: p.pk for p in Product.objects.all()}
+        location = {f"{l.warehouse.code}/{l.code}": l.pk for l in Location.objects.select_related("warehouse")}
+        items = [
+            {"kind": "receipt", "product": product["BOLT-M8"], "location": location["MAIN/RECV"], "quantity": "2000", "unit_cost": "0.0800", "reference": "PO-1001"},
+            {"kind": "receipt", "product": product["NUT-M8"], "location": location["MAIN/RECV"], "quantity": "2000", "unit_cost": "0.0250", "reference": "PO-1001"},
+            {"kind": "receipt", "product": product["DRILL-18V"], "location": location["MAIN/RECV"], "quantity": "12", "unit_cost": "61.5000", "reference": "PO-1002"},
+            {"kind": "receipt", "product": product["PAINT-W10"], "location": location["EAST/RECV"], "quantity": "300", "unit_cost": "2.1000", "reference": "PO-1003"},
+            {"kind": "transfer", "product": product["BOLT-M8"], "from_location": location["MAIN/RECV"], "to_location": location["MAIN/A-01"], "quantity": "1500", "reference": "PUT-1"},
+            {"kind": "transfer", "product": product["NUT-M8"], "from_location": location["MAIN/RECV"], "to_location": location["MAIN/A-02"], "quantity": "1500", "reference": "PUT-1"},
+            {"kind": "issue", "product": product["BOLT-M8"], "location": location["MAIN/A-01"], "quantity": "120", "reference": "SO-77"},
+            {"kind": "issue", "product": product["DRILL-18V"], "location": location["MAIN/RECV"], "quantity": "2", "reference": "SO-78"},
+            {"kind": "count", "product": product["PAINT-W10"], "location": location["EAST/RECV"], "counted_quantity": "297", "reason": "cycle count"},
+        ]
+        movements_post(user=clerk, requests=[parse_movement(item) for item in items])
