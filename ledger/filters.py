@@ -17,6 +17,7 @@ class MovementFilter(django_filters.FilterSet):
     reference = django_filters.CharFilter()
     occurred_after = django_filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="gte")
     occurred_before = django_filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="lt")
+    occurred_until = django_filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="lte")
     position_after = django_filters.NumberFilter(field_name="position", lookup_expr="gt")
     position_until = django_filters.NumberFilter(field_name="position", lookup_expr="lte")
 

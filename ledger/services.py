@@ -98,7 +98,10 @@ def _post(user, requests: Sequence[MovementRequest]) -> list[Posted]:
         for plan, movement in zip(plans, _append(user, plans), strict=True):
             results[plan.item] = Posted(movement, replayed=False)
         last_position = results[plans[-1].item].movement.position
-        transaction.on_commit(partial(movements_committed.send, sender=Movement, last_position=last_position))
+        # robust: a failing subscriber (say, a broker that is down) must not fail a committed posting.
+        transaction.on_commit(
+            partial(movements_committed.send, sender=Movement, last_position=last_position), robust=True
+        )
     return results
 
 

@@ -5,7 +5,7 @@ if _BROKER:
     CELERY_TASK_ALWAYS_EAGER = False
 else:
     # Embedded default: no broker; tasks run in-process when queued.
-    CELERY_BROKER_URL = "memory://"
+    CELERY_BROKER_URL = "memory://localhost/"
     CELERY_TASK_ALWAYS_EAGER = True
     CELERY_TASK_EAGER_PROPAGATES = True
 
@@ -15,4 +15,7 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE = {
+    # Projections catch up after every posting; this also catches up if a message was lost.
+    "projections-catch-up": {"task": "projections.catch_up", "schedule": 10.0},
+}

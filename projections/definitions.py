@@ -1,0 +1,88 @@
+"""Each projection is one SQL query over a range of ledger positions.
+
+The same query serves the three uses, so they cannot disagree: catching up adds the range
+(after, upto] to the stored rows, a rebuild fills an empty table from (0, head], and verification
+compares the stored rows with (0, checkpoint]. The SQL is portable (PostgreSQL and SQLite).
+"""
+from dataclasses import dataclass
+
+from django.db.models import Model
+
+from ledger.models import Movement
+
+from .models import LocationStock, ProductLocationStock, ProductStock
+
+LEDGER = Movement._meta.db_table
+RANGE = "m.position > %(after)s AND m.position <= %(upto)s"
+
+# Every leg of every movement in the range: (product, location, signed change).
+LEGS = f"""
+    SELECT m.product_id AS product_id, m.location_id AS location_id, m.delta AS change
+      FROM {LEDGER} m WHERE {RANGE}
+    UNION ALL
+    SELECT m.product_id, m.to_location_id, -m.delta
+      FROM {LEDGER} m WHERE {RANGE} AND m.to_location_id IS NOT NULL
+"""
+
+
+@dataclass(frozen=True)
+class Projection:
+    name: str
+    model: type[Model]
+    keys: tuple[str, ...]
+    values: tuple[str, ...]
+    select: str  # yields keys then values, grouped by keys, for positions in (after, upto]
+
+    @property
+    def table(self) -> str:
+        return self.model._meta.db_table
+
+    def upsert_sql(self) -> str:
+        """Add the range's totals to the stored rows (creating missing ones)."""
+        columns = ", ".join(self.keys + self.values)
+        additions = ", ".join(f"{v} = {self.table}.{v} + excluded.{v}" for v in self.values)
+        return (
+            f"INSERT INTO {self.table} ({columns}) {self.select} "
+            f"ON CONFLICT ({', '.join(self.keys)}) DO UPDATE SET {additions}"
+        )
+
+
+PRODUCT_LOCATION = Projection(
+    name="stock_by_product_location",
+    model=ProductLocationStock,
+    keys=("product_id", "location_id"),
+    values=("quantity",),
+    select=f"SELECT product_id, location_id, SUM(change) FROM ({LEGS}) legs WHERE true GROUP BY product_id, location_id",
+)
+
+LOCATION = Projection(
+    name="stock_by_location",
+    model=LocationStock,
+    keys=("location_id",),
+    values=("quantity",),
+    select=f"SELECT location_id, SUM(change) FROM ({LEGS}) legs WHERE true GROUP BY location_id",
+)
+
+# A transfer (or its reversal) nets to zero for the product; receipts carrying a unit cost, net
+# of their reversals, give the average cost used to value stock.
+_COSTED_RECEIPT = "m.kind = 'receipt' AND m.unit_cost IS NOT NULL"
+_REVERSED_COSTED_RECEIPT = "m.kind = 'reversal' AND o.kind = 'receipt' AND o.unit_cost IS NOT NULL"
+PRODUCT = Projection(
+    name="stock_by_product",
+    model=ProductStock,
+    keys=("product_id",),
+    values=("quantity", "received_quantity", "received_value"),
+    select=f"""
+        SELECT m.product_id,
+               SUM(CASE WHEN m.to_location_id IS NULL THEN m.delta ELSE 0 END),
+               SUM(CASE WHEN {_COSTED_RECEIPT} THEN m.quantity
+                        WHEN {_REVERSED_COSTED_RECEIPT} THEN -o.quantity ELSE 0 END),
+               SUM(CASE WHEN {_COSTED_RECEIPT} THEN m.quantity * m.unit_cost
+                        WHEN {_REVERSED_COSTED_RECEIPT} THEN -o.quantity * o.unit_cost ELSE 0 END)
+          FROM {LEDGER} m LEFT JOIN {LEDGER} o ON o.id = m.reverses_id
+         WHERE {RANGE}
+         GROUP BY m.product_id
+    """,
+)
+
+PROJECTIONS = (PRODUCT_LOCATION, PRODUCT, LOCATION)

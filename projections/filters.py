@@ -1,0 +1,61 @@
+import django_filters
+
+from catalog.models import Category
+from catalog.selectors import category_with_descendants
+
+from .models import LocationStock, ProductLocationStock, ProductStock
+
+
+class NonZeroFilterSet(django_filters.FilterSet):
+    """Rows with stock only, unless ``include_zero=true``."""
+
+    include_zero = django_filters.BooleanFilter(method="keep_zero_rows", help_text="Also list rows whose quantity is zero.")
+
+    def keep_zero_rows(self, queryset, name, value):
+        return queryset
+
+    def filter_queryset(self, queryset):
+        queryset = super().filter_queryset(queryset)
+        if not self.form.cleaned_data.get("include_zero"):
+            queryset = queryset.exclude(quantity=0)
+        return queryset
+
+
+class CategoryTreeFilter(django_filters.ModelChoiceFilter):
+    """Products of a category and of all its subcategories."""
+
+    def __init__(self, *, product_path: str, **kwargs):
+        self.product_path = product_path
+        super().__init__(queryset=Category.objects.all(), **kwargs)
+
+    def filter(self, queryset, value):
+        if value is None:
+            return queryset
+        return queryset.filter(**{f"{self.product_path}category_id__in": category_with_descendants(value.pk)})
+
+
+class ProductLocationStockFilter(NonZeroFilterSet):
+    sku = django_filters.CharFilter(field_name="product__sku")
+    warehouse = django_filters.NumberFilter(field_name="location__warehouse_id")
+    category = CategoryTreeFilter(product_path="product__")
+
+    class Meta:
+        model = ProductLocationStock
+        fields = ["product", "location", "sku", "warehouse", "category"]
+
+
+class ProductStockFilter(NonZeroFilterSet):
+    sku = django_filters.CharFilter(field_name="product__sku")
+    category = CategoryTreeFilter(product_path="product__")
+
+    class Meta:
+        model = ProductStock
+        fields = ["product", "sku", "category"]
+
+
+class LocationStockFilter(NonZeroFilterSet):
+    warehouse = django_filters.NumberFilter(field_name="location__warehouse_id")
+
+    class Meta:
+        model = LocationStock
+        fields = ["location", "warehouse"]

@@ -1,0 +1,70 @@
+"""Read models derived from the ledger. They can be thrown away and rebuilt at any time.
+
+Their foreign keys are not enforced by the database (``db_constraint=False``): a projection
+refers to the catalog for joins only, and a rebuild must be free to empty and refill it.
+"""
+from django.db import models
+
+from catalog.models import MONEY, QUANTITY, Location, Product
+
+
+def _product():
+    return models.ForeignKey(Product, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+
+
+def _location():
+    return models.ForeignKey(Location, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+
+
+class Checkpoint(models.Model):
+    """How far one projection has applied the ledger."""
+
+    name = models.CharField(max_length=64, primary_key=True)
+    position = models.BigIntegerField(default=0, help_text="Ledger position applied up to (inclusive).")
+    events_applied = models.BigIntegerField(default=0)
+    updated_at = models.DateTimeField(null=True, blank=True)
+    rebuilt_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.name} @ {self.position}"
+
+
+class ProductLocationStock(models.Model):
+    """On hand per product and location."""
+
+    product = _product()
+    location = _location()
+    quantity = models.DecimalField(**QUANTITY, default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["product", "location"], name="pls_unique_product_location"),
+        ]
+        indexes = [models.Index(fields=["location", "product"], name="pls_location_product")]
+
+    def __str__(self) -> str:
+        return f"{self.product_id}@{self.location_id}: {self.quantity}"
+
+
+class ProductStock(models.Model):
+    """On hand per product over all locations, and what its receipts cost (for valuation)."""
+
+    product = models.OneToOneField(Product, on_delete=models.DO_NOTHING, db_constraint=False, related_name="stock")
+    quantity = models.DecimalField(**QUANTITY, default=0)
+    received_quantity = models.DecimalField(
+        **QUANTITY, default=0, help_text="Quantity of receipts that carried a unit cost, net of their reversals."
+    )
+    received_value = models.DecimalField(max_digits=24, decimal_places=MONEY["decimal_places"], default=0)
+
+    def __str__(self) -> str:
+        return f"{self.product_id}: {self.quantity}"
+
+
+class LocationStock(models.Model):
+    """On hand per location over all products."""
+
+    location = models.OneToOneField(Location, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+    quantity = models.DecimalField(**QUANTITY, default=0)
+
+    def __str__(self) -> str:
+        return f"{self.location_id}: {self.quantity}"

@@ -1,0 +1,201 @@
+"""Reads of the projections, their status, their verification, and replay of stock as of a moment."""
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+from django.db import connection, transaction
+from django.db.models import DecimalField, ExpressionWrapper, F, Func, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models.functions import NullIf
+from django.utils import timezone
+
+from ledger.models import LedgerHead, Movement
+
+from .definitions import LEDGER, PROJECTIONS, Projection
+from .models import Checkpoint, LocationStock, ProductLocationStock, ProductStock
+
+MONEY = DecimalField(max_digits=28, decimal_places=4)
+
+
+class Ratio(Func):
+    """``a / b``. SQLite may hold whole-number decimals as integers and would divide them as
+    integers; there the dividend is made a real first."""
+
+    template = "(%(expressions)s)"
+    arg_joiner = " / "
+    output_field = MONEY
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        return self.as_sql(compiler, connection, arg_joiner=" * 1.0 / ", **extra_context)
+
+
+def _average_cost(prefix: str = ""):
+    """Weighted average cost of a product's costed receipts; null if none carried a cost."""
+    return Ratio(F(f"{prefix}received_value"), NullIf(F(f"{prefix}received_quantity"), 0))
+
+
+def stock_by_product_location() -> QuerySet:
+    return ProductLocationStock.objects.select_related("product", "location__warehouse").order_by(
+        "product_id", "location_id"
+    )
+
+
+def stock_by_product() -> QuerySet:
+    return (
+        ProductStock.objects.select_related("product")
+        .annotate(
+            average_unit_cost=_average_cost(),
+            value_at_cost=ExpressionWrapper(F("quantity") * _average_cost(), output_field=MONEY),
+            value_at_price=ExpressionWrapper(F("quantity") * F("product__unit_price"), output_field=MONEY),
+        )
+        .order_by("product__sku")
+    )
+
+
+def stock_by_location() -> QuerySet:
+    """Quantity per location, valued at catalog price and at average receipt cost. Values are
+    worked out when read: prices and costs change without any event at the location."""
+    lines = ProductLocationStock.objects.filter(location_id=OuterRef("location_id")).values("location_id")
+
+    def line_total(expression):
+        return Subquery(lines.annotate(total=Sum(expression, output_field=MONEY)).values("total"), output_field=MONEY)
+
+    return (
+        LocationStock.objects.select_related("location__warehouse")
+        .annotate(
+            value_at_price=line_total(F("quantity") * F("product__unit_price")),
+            value_at_cost=line_total(F("quantity") * _average_cost("product__stock__")),
+        )
+        .order_by("location_id")
+    )
+
+
+@dataclass(frozen=True)
+class ProjectionStatus:
+    name: str
+    position: int
+    head: int
+    lag_events: int
+    lag_seconds: float | None  # age of the oldest event not yet applied
+    events_applied: int
+    updated_at: datetime | None
+    rebuilt_at: datetime | None
+
+
+def projections_status() -> list[ProjectionStatus]:
+    head = LedgerHead.objects.values_list("position", flat=True).get(pk=1)
+    statuses = []
+    for checkpoint in Checkpoint.objects.order_by("name"):
+        lag_seconds = None
+        if checkpoint.position < head:
+            oldest = Movement.objects.filter(position=checkpoint.position + 1).values_list("recorded_at", flat=True).first()
+            lag_seconds = (timezone.now() - oldest).total_seconds() if oldest else None
+        statuses.append(
+            ProjectionStatus(
+                checkpoint.name, checkpoint.position, head, head - checkpoint.position, lag_seconds,
+                checkpoint.events_applied, checkpoint.updated_at, checkpoint.rebuilt_at,
+            )
+        )
+    return statuses
+
+
+@dataclass(frozen=True)
+class Difference:
+    key: tuple
+    stored: tuple
+    replayed: tuple
+
+
+@dataclass(frozen=True)
+class Verification:
+    name: str
+    position: int
+    rows: int
+    differences: list[Difference] = field(default_factory=list)
+
+
+def _exact(projection: Projection, rows) -> dict[tuple, tuple]:
+    """Rows as {key: values}, values at their column's precision; all-zero rows are dropped
+    (a pair whose stock came back to zero is the same as a pair never touched)."""
+    places = [projection.model._meta.get_field(v).decimal_places for v in projection.values]
+    keys = len(projection.keys)
+    exact = {}
+    for row in rows:
+        values = tuple(Decimal(str(v or 0)).quantize(Decimal(1).scaleb(-p)) for v, p in zip(row[keys:], places))
+        if any(values):
+            exact[tuple(row[:keys])] = values
+    return exact
+
+
+def projection_verify(projection: Projection) -> Verification:
+    """Compare the stored rows with a fresh replay of the ledger up to the checkpoint. The
+    checkpoint stays locked meanwhile, so no catch-up moves it under the comparison."""
+    with transaction.atomic():
+        checkpoint = Checkpoint.objects.select_for_update().get(pk=projection.name)
+        with connection.cursor() as cursor:
+            cursor.execute(projection.select, {"after": 0, "upto": checkpoint.position})
+            replayed = _exact(projection, cursor.fetchall())
+        stored = _exact(projection, projection.model.objects.values_list(*projection.keys, *projection.values))
+    zeros = tuple(Decimal(0) for _ in projection.values)
+    differences = [
+        Difference(key, stored.get(key, zeros), replayed.get(key, zeros))
+        for key in sorted(stored.keys() | replayed.keys())
+        if stored.get(key) != replayed.get(key)
+    ]
+    return Verification(projection.name, checkpoint.position, len(stored), differences)
+
+
+def projections_verify() -> list[Verification]:
+    return [projection_verify(projection) for projection in PROJECTIONS]
+
+
+@dataclass(frozen=True)
+class StockAsOf:
+    product: int
+    location: int | None
+    at: datetime | None
+    position: int | None
+    balances: dict[int, Decimal]  # location id: quantity (locations that ever held the product)
+
+    @property
+    def quantity(self) -> Decimal:
+        return sum(self.balances.values(), Decimal(0))
+
+    def movements(self) -> QuerySet:
+        """The movements that produced it, in ledger order."""
+        movements = Movement.objects.filter(product_id=self.product)
+        if self.location is not None:
+            movements = movements.filter(Q(location_id=self.location) | Q(to_location_id=self.location))
+        if self.at is not None:
+            movements = movements.filter(occurred_at__lte=self.at)
+        else:
+            movements = movements.filter(position__lte=self.position)
+        return movements.order_by("position")
+
+
+def stock_as_of(*, product: int, location: int | None = None, at: datetime | None = None, position: int | None = None) -> StockAsOf:
+    """Stock of a product (at one location, or at each) from the ledger alone, as of a business
+    time (movements that occurred at or before ``at``) or a ledger position (up to and including
+    it). Indexed on (product, location, position), (product, to_location, position) and
+    (product, occurred_at), so it reads only the product's own events."""
+    if (at is None) == (position is None):
+        raise ValueError("give exactly one of at and position")
+    condition = "m.occurred_at <= %(bound)s" if at is not None else "m.position <= %(bound)s"
+    only_from = "AND m.location_id = %(location)s" if location is not None else ""
+    only_to = "AND m.to_location_id = %(location)s" if location is not None else ""
+    sql = f"""
+        SELECT location_id, SUM(change) FROM (
+            SELECT m.location_id AS location_id, m.delta AS change FROM {LEDGER} m
+             WHERE m.product_id = %(product)s AND {condition} {only_from}
+            UNION ALL
+            SELECT m.to_location_id, -m.delta FROM {LEDGER} m
+             WHERE m.product_id = %(product)s AND m.to_location_id IS NOT NULL AND {condition} {only_to}
+        ) legs GROUP BY location_id ORDER BY location_id
+    """
+    bound = connection.ops.adapt_datetimefield_value(at) if at is not None else position
+    params = {"product": product, "location": location, "bound": bound}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        balances = {loc: Decimal(str(total)).quantize(Decimal("0.001")) for loc, total in cursor.fetchall()}
+    if location is not None:
+        balances.setdefault(location, Decimal("0.000"))
+    return StockAsOf(product, location, at, position, balances)
