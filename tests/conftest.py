@@ -51,3 +51,13 @@ def _let_test_flush_empty_the_ledger():
 def _fast_password_hashing(settings):
     """Test users need no costly hashing."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """The local cache outlives a test (it holds the "catch-up queued" flag): start each empty."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
