@@ -4,7 +4,7 @@ One path serves a single movement, a batch and a reversal, all or nothing, in on
 replay what was posted before under the same idempotency key, check the catalog, lock the guard
 rows (sorted), apply every movement in order against the locked balances (refusing any that would
 go below zero), then take the head lock last, chain and insert the events, and announce the
-commit. See ``guard`` for why the locks come in that order.
+commit. See ``store`` for why the locks come in that order.
 """
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -15,9 +15,9 @@ from uuid import uuid4
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from catalog.models import Location, Product
+from catalog.selectors import catalog_facts
 
-from . import chain, guard
+from . import chain, store
 from .errors import (
     AlreadyReversed,
     IdempotencyKeyReused,
@@ -69,17 +69,23 @@ class _Catalog:
 def movements_post(*, user, requests: Sequence[MovementRequest]) -> list[Posted]:
     """Post ``requests`` atomically, in order; return one ``Posted`` per request.
 
-    A concurrent request with the same idempotency key (or a second reversal of the same
-    movement) loses at the unique constraint; it is then answered once more from the ledger.
+    Retries are rare, so the first attempt does not look for earlier postings under the same
+    idempotency keys: the unique constraint on (user, key) catches them at the insert, which rolls
+    everything back, and the second attempt answers them from the ledger. A concurrent request
+    with the same key, or a second reversal of the same movement, is caught the same way.
     """
     if not requests:
         raise MovementInvalid({"movements": ["Post at least one movement."]})
     if len(requests) > MAX_BATCH:
         raise MovementInvalid({"movements": [f"Post at most {MAX_BATCH} movements at a time."]})
+    requests = [r if r.idempotency_key else _with_key(r) for r in requests]
+    _refuse_repeated_keys(requests)
+    # A reversal refuses a second reversal before its insert: look for its retry up front.
+    reversing = any(r.reverses is not None for r in requests)
     try:
-        return _post(user, requests)
+        return _post(user, requests, look_for_retries=reversing)
     except IntegrityError:
-        return _post(user, requests)
+        return _post(user, requests, look_for_retries=True)
 
 
 def movement_post(*, user, request: MovementRequest) -> Posted:
@@ -87,15 +93,14 @@ def movement_post(*, user, request: MovementRequest) -> Posted:
 
 
 @transaction.atomic
-def _post(user, requests: Sequence[MovementRequest]) -> list[Posted]:
+def _post(user, requests: list[MovementRequest], *, look_for_retries: bool) -> list[Posted]:
     batch = len(requests) > 1
-    requests = [r if r.idempotency_key else _with_key(r) for r in requests]
     results: list[Posted | None] = [None] * len(requests)
-    pending = _replay(user, requests, results, batch)
+    pending = _replay(user, requests, results, batch) if look_for_retries else list(enumerate(requests))
     if pending:
         plans, catalog = _plan(pending, batch)
-        _apply(plans, catalog, batch)
-        for plan, movement in zip(plans, _append(user, plans), strict=True):
+        changed = _apply(plans, catalog, batch)
+        for plan, movement in zip(plans, _append(user, plans, changed), strict=True):
             results[plan.item] = Posted(movement, replayed=False)
         last_position = results[plans[-1].item].movement.position
         # robust: a failing subscriber (say, a broker that is down) must not fail a committed posting.
@@ -114,14 +119,18 @@ def _refuse(error, item: int, batch: bool):
     return error.for_item(item) if batch else error
 
 
+def _refuse_repeated_keys(requests: list[MovementRequest]) -> None:
+    seen: set[str] = set()
+    for item, request in enumerate(requests):
+        if request.idempotency_key in seen:
+            error = MovementInvalid({"idempotency_key": [f"Key {request.idempotency_key!r} is used twice in this batch."]})
+            raise error.for_item(item)
+        seen.add(request.idempotency_key)
+
+
 def _replay(user, requests, results, batch) -> list[tuple[int, MovementRequest]]:
     """Answer requests already posted under their key; return the ones still to post."""
     keys = [r.idempotency_key for r in requests]
-    seen: set[str] = set()
-    for item, key in enumerate(keys):
-        if key in seen:
-            raise _refuse(MovementInvalid({"idempotency_key": [f"Key {key!r} is used twice in this batch."]}), item, batch)
-        seen.add(key)
     earlier = {m.idempotency_key: m for m in Movement.objects.filter(user=user, idempotency_key__in=keys)}
     pending = []
     for item, request in enumerate(requests):
@@ -179,17 +188,8 @@ def _refuse_reversed_twice(plans: list[_Plan], batch: bool) -> None:
 
 
 def _check_catalog(plans: list[_Plan], batch: bool) -> _Catalog:
-    products = {
-        pk: (sku, active)
-        for pk, sku, active in Product.objects.filter(pk__in={p.product for p in plans}).values_list("pk", "sku", "is_active")
-    }
     location_ids = {p.location for p in plans} | {p.to_location for p in plans if p.to_location}
-    locations = {
-        pk: (f"{warehouse}/{code}", active)
-        for pk, code, warehouse, active in Location.objects.filter(pk__in=location_ids).values_list(
-            "pk", "code", "warehouse__code", "is_active"
-        )
-    }
+    products, locations = catalog_facts({p.product for p in plans}, location_ids)
     for plan in plans:
         correcting = plan.original is not None  # a correction must stay possible after deactivation
         if plan.product not in products:
@@ -207,10 +207,11 @@ def _check_catalog(plans: list[_Plan], batch: bool) -> _Catalog:
     return _Catalog(products, locations)
 
 
-def _apply(plans: list[_Plan], catalog: _Catalog, batch: bool) -> None:
-    """Lock the guard rows, apply every plan in order, refuse all if any goes below zero."""
+def _apply(plans: list[_Plan], catalog: _Catalog, batch: bool) -> dict[int, Decimal]:
+    """Lock the guard rows, apply every plan in order, refuse all if any goes below zero.
+    Returns the new on-hand quantity of each guard row that changed, by row id."""
     keys = {(p.product, p.location) for p in plans} | {(p.product, p.to_location) for p in plans if p.to_location}
-    locked = guard.lock_stock_levels(keys)
+    locked = store.lock_stock_levels(keys)
     _refuse_reversed_twice(plans, batch)
     on_hand = {key: quantity for key, (_, quantity) in locked.items()}
     shortages = []
@@ -230,9 +231,7 @@ def _apply(plans: list[_Plan], catalog: _Catalog, batch: bool) -> None:
         plan.balances = [on_hand[key] for key, _ in legs]
     if shortages:
         raise _shortage_error(shortages, catalog, batch)
-    guard.write_stock_levels(
-        {pk: on_hand[key] for key, (pk, quantity) in locked.items() if on_hand[key] != quantity}
-    )
+    return {pk: on_hand[key] for key, (pk, quantity) in locked.items() if on_hand[key] != quantity}
 
 
 def _shortage_error(shortages, catalog: _Catalog, batch: bool) -> InsufficientStock:
@@ -250,10 +249,10 @@ def _shortage_error(shortages, catalog: _Catalog, batch: bool) -> InsufficientSt
     return first
 
 
-def _append(user, plans: list[_Plan]) -> list[Movement]:
-    """Take the head lock (last), chain the events and insert them."""
+def _append(user, plans: list[_Plan], changed: dict[int, Decimal]) -> list[Movement]:
+    """Write the guard rows, take the head lock (last), chain the events and insert them."""
     now = timezone.now()
-    previous_position, previous_hash = guard.advance_head(len(plans))
+    previous_position, previous_hash = store.write_stock_levels_and_advance_head(changed, len(plans))
     movements = []
     for offset, plan in enumerate(plans, start=1):
         request = plan.request
@@ -281,8 +280,7 @@ def _append(user, plans: list[_Plan]) -> list[Movement]:
         )
         previous_hash = movement.hash = chain.link(previous_hash, [getattr(movement, f) for f in chain.CHAINED_FIELDS])
         movements.append(movement)
-    Movement.objects.bulk_create(movements)
+    store.append(movements)
     for movement in movements:  # new events are not reversed: spare the serializer a query
         Movement.reversed_by.related.set_cached_value(movement, None)
-    guard.seal_head(previous_hash)
     return movements

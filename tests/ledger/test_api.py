@@ -267,3 +267,20 @@ def test_schema_input_matches_the_parser():
     documented = set(MovementInputSerializer().fields)
     accepted = set().union(*FIELDS_BY_KIND.values())
     assert documented == accepted
+
+
+def test_a_movement_is_written_as_drf_would_write_its_declared_fields(post, product, bins):
+    """The fast representation and the declared (schema) fields agree, value for value."""
+    from rest_framework import serializers as drf
+
+    from ledger.serializers import MovementSerializer
+
+    movement = post(kind="receipt", product=product.pk, location=bins[0].pk, quantity="10.5", unit_cost="2.4")
+    fast = MovementSerializer(movement).data
+    declared = MovementSerializer().fields
+    assert set(fast) == set(declared)
+    for name in ("quantity", "delta", "unit_cost", "occurred_at", "recorded_at", "counted_quantity"):
+        field = declared[name]
+        value = getattr(movement, name)
+        assert fast[name] == (None if value is None else field.to_representation(value)), name
+    assert isinstance(declared["balances"], drf.ListSerializer)

@@ -83,7 +83,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 if PRODUCTION:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # django-redis keeps one client per process; Django's own backend builds a client
+            # per call, which costs more than the round trip on a posting's hot path.
+            "BACKEND": "django_redis.cache.RedisCache",
             "LOCATION": env_str("REDIS_URL", env_str("CELERY_BROKER_URL")),
         }
     }
