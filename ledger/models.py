@@ -40,7 +40,8 @@ class Movement(models.Model):
     are the on-hand quantities the posting left, so a retried request gets the same answer.
     """
 
-    position = models.BigIntegerField(unique=True, editable=False, help_text="Gap-free order in the ledger.")
+    # The position is the key: handed out gap-free by the head, in commit order (see ``store``).
+    position = models.BigIntegerField(primary_key=True, editable=False, help_text="Gap-free order in the ledger.")
     kind = models.CharField(max_length=16, choices=MovementKind.choices)
     # The foreign keys' own indexes are left out: the composite indexes below lead with these
     # columns, and every index costs each posting an insert.
@@ -110,7 +111,7 @@ class Movement(models.Model):
         return f"#{self.position} {self.kind} {self.product_id} {self.delta}"
 
     def save(self, *args, **kwargs):
-        if self.pk is not None or not self._state.adding:
+        if not self._state.adding:
             raise ImmutableError("Ledger movements are append-only; post a reversal instead.")
         super().save(*args, **kwargs)
 

@@ -79,7 +79,7 @@ PRODUCT = Projection(
                         WHEN {_REVERSED_COSTED_RECEIPT} THEN -o.quantity ELSE 0 END),
                SUM(CASE WHEN {_COSTED_RECEIPT} THEN m.quantity * m.unit_cost
                         WHEN {_REVERSED_COSTED_RECEIPT} THEN -o.quantity * o.unit_cost ELSE 0 END)
-          FROM {LEDGER} m LEFT JOIN {LEDGER} o ON o.id = m.reverses_id
+          FROM {LEDGER} m LEFT JOIN {LEDGER} o ON o.position = m.reverses_id
          WHERE {RANGE}
          GROUP BY m.product_id
     """,

@@ -5,7 +5,9 @@ from .env import BASE_DIR, DATABASE_URL, env_str
 _sqlite_path = env_str("WMS_SQLITE_PATH", str(BASE_DIR / "var" / "wms.sqlite3"))
 
 if DATABASE_URL:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
+    # Persistent connections, without a health-check query at the start of every request (a round
+    # trip per posting); a connection broken by a server restart is dropped after its request.
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=600)}
     # A forgotten open transaction must not hold locks (and readers) forever.
     DATABASES["default"].setdefault("OPTIONS", {})
     DATABASES["default"]["OPTIONS"].setdefault(
