@@ -253,34 +253,34 @@ def _append(user, plans: list[_Plan], changed: dict[int, Decimal]) -> list[Movem
     """Write the guard rows, take the head lock (last), chain the events and insert them."""
     now = timezone.now()
     previous_position, previous_hash = store.write_stock_levels_and_advance_head(changed, len(plans))
-    movements = []
+    rows = []
     for offset, plan in enumerate(plans, start=1):
         request = plan.request
-        movement = Movement(
-            position=previous_position + offset,
-            kind=request.kind,
-            product_id=plan.product,
-            location_id=plan.location,
-            to_location_id=plan.to_location,
-            quantity=plan.quantity,
-            delta=plan.delta,
-            balance_after=plan.balances[0],
-            to_balance_after=plan.balances[1] if len(plan.balances) > 1 else None,
-            counted_quantity=request.counted_quantity,
-            expected_quantity=plan.expected,
-            unit_cost=request.unit_cost,
-            occurred_at=request.occurred_at or now,
-            recorded_at=now,
-            user_id=user.pk,
-            reference=request.reference,
-            reason=request.reason,
-            idempotency_key=request.idempotency_key,
-            request_fingerprint=request.fingerprint(),
-            reverses_id=request.reverses,
-        )
-        previous_hash = movement.hash = chain.link(previous_hash, [getattr(movement, f) for f in chain.CHAINED_FIELDS])
-        movements.append(movement)
-    store.append(movements)
+        row = {
+            "position": previous_position + offset,
+            "kind": request.kind,
+            "product_id": plan.product,
+            "location_id": plan.location,
+            "to_location_id": plan.to_location,
+            "quantity": plan.quantity,
+            "delta": plan.delta,
+            "balance_after": plan.balances[0],
+            "to_balance_after": plan.balances[1] if len(plan.balances) > 1 else None,
+            "counted_quantity": request.counted_quantity,
+            "expected_quantity": plan.expected,
+            "unit_cost": request.unit_cost,
+            "occurred_at": request.occurred_at or now,
+            "recorded_at": now,
+            "user_id": user.pk,
+            "reference": request.reference,
+            "reason": request.reason,
+            "idempotency_key": request.idempotency_key,
+            "request_fingerprint": request.fingerprint(),
+            "reverses_id": request.reverses,
+        }
+        previous_hash = row["hash"] = chain.link(previous_hash, [row[f] for f in chain.CHAINED_FIELDS])
+        rows.append(row)
+    movements = store.append(rows)
     for movement in movements:  # new events are not reversed: spare the serializer a query
         Movement.reversed_by.related.set_cached_value(movement, None)
     return movements

@@ -77,37 +77,41 @@ INSERT_ROWS = 1000  # rows per INSERT: SQLite allows 32,766 parameters a stateme
 COPY_FROM = 50  # on PostgreSQL, larger appends go by COPY: far less to send and parse than INSERT
 
 
-def append(movements: list[Movement]) -> None:
-    """Record the last link on the head and insert the chained movements."""
-    seal = (f"UPDATE {_HEAD} SET hash = %s WHERE id = 1", [movements[-1].hash])
+def append(rows: list[dict]) -> list[Movement]:
+    """Record the last link on the head and insert the chained movements, given as
+    {attribute name: value}; return them as model instances."""
+    values = [[row[attribute] for attribute in _ATTRIBUTES] for row in rows]
+    seal = (f"UPDATE {_HEAD} SET hash = %s WHERE id = 1", [rows[-1]["hash"]])
     columns = ", ".join(_INSERTED)
-    if connection.vendor == "postgresql" and len(movements) >= COPY_FROM:
+    if connection.vendor == "postgresql" and len(rows) >= COPY_FROM:
         _run([seal])
         with connection.cursor() as cursor:
-            cursor.cursor.copy_expert(f"COPY {_MOVEMENT} ({columns}) FROM STDIN", io.StringIO(_copy_text(movements)))
+            cursor.cursor.copy_expert(f"COPY {_MOVEMENT} ({columns}) FROM STDIN", io.StringIO(_copy_text(values)))
     else:
-        row = "(" + ", ".join(["%s"] * len(_INSERTED)) + ")"
+        placeholders = "(" + ", ".join(["%s"] * len(_INSERTED)) + ")"
         statements = [seal]
-        for start in range(0, len(movements), INSERT_ROWS):
-            chunk = movements[start:start + INSERT_ROWS]
+        for start in range(0, len(values), INSERT_ROWS):
+            chunk = values[start:start + INSERT_ROWS]
             statements.append((
-                f"INSERT INTO {_MOVEMENT} ({columns}) VALUES {', '.join([row] * len(chunk))}",
-                [value for movement in chunk for value in _db_values(movement)],
+                f"INSERT INTO {_MOVEMENT} ({columns}) VALUES {', '.join([placeholders] * len(chunk))}",
+                [_adapted(value, index) for row in chunk for index, value in enumerate(row)],
             ))
         _run(statements)
+    movements = [Movement(*row) for row in values]
     for movement in movements:
         movement._state.adding = False
+    return movements
 
 
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 
-def _copy_text(movements: list[Movement]) -> str:
+def _copy_text(values: list[list]) -> str:
     """Rows in COPY's text format: tab-separated, \\N for null, backslash escapes in text."""
     lines = []
-    for movement in movements:
+    for row in values:
         fields = []
-        for value in (getattr(movement, attribute) for attribute in _ATTRIBUTES):
+        for value in row:
             if value is None:
                 fields.append("\\N")
             elif isinstance(value, str):
@@ -120,14 +124,11 @@ def _copy_text(movements: list[Movement]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _db_values(movement: Movement) -> list:
-    """The movement's column values in ``_INSERTED`` order, as the database driver takes them."""
-    values = [getattr(movement, attribute) for attribute in _ATTRIBUTES]
-    for index in _DATETIME_INDEXES:
-        values[index] = connection.ops.adapt_datetimefield_value(values[index])
-    return values
+def _adapted(value, index: int):
+    """A value as the database driver takes it (SQLite wants datetimes as text in UTC)."""
+    return connection.ops.adapt_datetimefield_value(value) if index in _DATETIME_INDEXES else value
 
 
-_DATETIME_INDEXES = [
+_DATETIME_INDEXES = {
     i for i, f in enumerate(Movement._meta.concrete_fields) if f.get_internal_type() == "DateTimeField"
-]
+}

@@ -35,7 +35,8 @@ def projection_catch_up(projection: Projection, *, chunk: int = CATCH_UP_CHUNK) 
     while True:
         with transaction.atomic():
             checkpoint = _locked_checkpoint(projection)
-            upto = min(_head_position(), checkpoint.position + chunk)
+            head = _head_position()
+            upto = min(head, checkpoint.position + chunk)
             if upto <= checkpoint.position:
                 return applied
             _apply(projection, after=checkpoint.position, upto=upto)
@@ -44,6 +45,8 @@ def projection_catch_up(projection: Projection, *, chunk: int = CATCH_UP_CHUNK) 
             checkpoint.position = upto
             checkpoint.updated_at = timezone.now()
             checkpoint.save()
+        if upto == head:  # caught up with the head as read; later postings queue their own run
+            return applied
 
 
 def projections_catch_up() -> dict[str, int]:
