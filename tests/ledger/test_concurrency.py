@@ -11,7 +11,7 @@ from ledger.models import Movement
 from ledger.requests import parse_movement, parse_reversal
 from ledger.services import movement_post, movements_post
 
-from .helpers import guard_quantity, ledger_sum, run_concurrently
+from .helpers import Background, guard_quantity, ledger_sum, run_concurrently
 
 # serialized_rollback: the flush after each test empties the tables the migrations filled (roles, head).
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
@@ -151,23 +151,11 @@ def test_a_reader_never_sees_a_gap_while_clerks_post(post, clerk, bins):
             if finished:
                 return last
 
-    reader_result = {}
-
-    def run_reader():
-        try:
-            reader_result["last"] = reader()
-        except AssertionError as exc:
-            reader_result["error"] = exc
-        finally:
-            connection.close()
-
-    reader_thread = threading.Thread(target=run_reader)
-    reader_thread.start()
+    reading = Background(reader)
     results = run_concurrently([writer(p) for p in products])
     writers_done.set()
-    reader_thread.join(30)
+    reading.result()
     assert not [r for r in results if isinstance(r, Exception)], results
-    assert "error" not in reader_result, reader_result.get("error")
     assert observed == list(range(1, 101))
     assert Movement.objects.count() == 100
     assert sum(guard_quantity(p, bins[0]) for p in products) == Decimal(100)

@@ -2,13 +2,12 @@
 import threading
 
 import pytest
-from django.db import connection
 
 from projections.models import Checkpoint
 from projections.selectors import projections_verify
 from projections.services import projections_catch_up, projections_rebuild
 from tests.factories import ProductFactory
-from tests.ledger.helpers import run_concurrently
+from tests.ledger.helpers import Background, run_concurrently
 
 from .helpers import replay_in_python, stored
 
@@ -58,21 +57,11 @@ def test_rebuilds_and_catch_ups_during_posting_end_consistent(post, bins):
             rebuilt += 1
         return rebuilt
 
-    results = {}
-
-    def run_maintenance():
-        try:
-            results["rebuilds"] = maintenance()
-        finally:
-            connection.close()
-
-    maintainer = threading.Thread(target=run_maintenance)
-    maintainer.start()
+    maintainer = Background(maintenance)
     outcomes = run_concurrently([clerk(p) for p in products])
     writing.clear()
-    maintainer.join(30)
+    assert maintainer.result() >= 1
     assert not [o for o in outcomes if isinstance(o, Exception)], outcomes
-    assert results["rebuilds"] >= 1
 
     projections_catch_up()
     assert stored() == replay_in_python()
