@@ -95,3 +95,19 @@ def test_auditor_endpoint_reports_the_break(ledger, auditor_client):
     behind_the_apps_back("UPDATE ledger_movement SET reason = 'sold' WHERE position = 2")
     body = auditor_client.get("/api/v1/ledger/verify/").json()
     assert (body["intact"], body["first_broken_position"]) == (False, 2)
+
+
+@pytest.mark.postgres
+def test_postgres_writes_the_canonical_form_exactly_as_python_does(post, product, bins):
+    """Verification streams the canonical text from PostgreSQL; it must be Python's, byte for byte,
+    for awkward text, zero and whole quantities, nulls and times."""
+    post(kind="receipt", product=product.pk, location=bins[0].pk, quantity="1000", unit_cost="0.1000",
+         reason='quote " backslash \\ tab \t newline \n ctrl \x01 unicode é ✓ \u2028', reference="/slash/")
+    post(kind="count", product=product.pk, location=bins[0].pk, counted_quantity="999.999")
+    post(kind="count", product=product.pk, location=bins[0].pk, counted_quantity="0")
+    sql = f"SELECT m.position, {chain.canonical_sql(Movement)} FROM ledger_movement m ORDER BY m.position"
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+        from_postgres = dict(cursor.fetchall())
+    for movement in Movement.objects.order_by("position"):
+        assert from_postgres[movement.position] == chain.canonical([getattr(movement, f) for f in chain.CHAINED_FIELDS])
