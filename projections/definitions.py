@@ -37,6 +37,10 @@ class Projection:
     def table(self) -> str:
         return self.model._meta.db_table
 
+    def insert_sql(self, table: str) -> str:
+        """Fill an empty ``table`` (of this projection's shape) with the range's totals."""
+        return f"INSERT INTO {table} ({', '.join(self.keys + self.values)}) {self.select}"
+
     def upsert_sql(self) -> str:
         """Add the range's totals to the stored rows (creating missing ones)."""
         columns = ", ".join(self.keys + self.values)

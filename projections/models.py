@@ -9,11 +9,13 @@ from catalog.models import MONEY, QUANTITY, Location, Product
 
 
 def _product():
-    return models.ForeignKey(Product, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+    # No index of its own: the unique (product, location) leads with it.
+    return models.ForeignKey(Product, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+", db_index=False)
 
 
 def _location():
-    return models.ForeignKey(Location, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+    # No index of its own: (location, product) leads with it.
+    return models.ForeignKey(Location, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+", db_index=False)
 
 
 class Checkpoint(models.Model):

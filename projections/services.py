@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from ledger.models import LedgerHead
 
+from . import rebuild
 from .definitions import PROJECTIONS, Projection
 from .models import Checkpoint
 
@@ -54,17 +55,14 @@ def projections_catch_up() -> dict[str, int]:
 
 
 def projection_rebuild(projection: Projection) -> int:
-    """Refill the projection from the first event, set-based, in one transaction.
-
-    Readers keep seeing the previous rows until the commit, then the new ones: never a half-built
-    table. Returns the number of events replayed.
+    """Refill the projection from the first event, set-based, in one transaction (see
+    ``rebuild``): readers see the previous rows until the commit, then the new ones, never a
+    half-built table. Returns the number of events replayed.
     """
     with transaction.atomic():
         checkpoint = _locked_checkpoint(projection)
         head = _head_position()
-        with connection.cursor() as cursor:
-            cursor.execute(f"DELETE FROM {projection.table}")
-        _apply(projection, after=0, upto=head)
+        rebuild.refill(projection, upto=head)
         checkpoint.position = checkpoint.events_applied = head
         checkpoint.updated_at = checkpoint.rebuilt_at = timezone.now()
         checkpoint.save()
