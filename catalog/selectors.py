@@ -1,6 +1,8 @@
 """Reads of the catalog that more than one place needs."""
 from django.db import connection
 
+from wms.generations import Generation
+
 from .models import Category, Location, Product, Warehouse
 
 
@@ -17,10 +19,29 @@ def category_with_descendants(category_id: int) -> list[int]:
     return found
 
 
+# Posting checks products and locations on every movement; they change rarely. Saving a product,
+# location or warehouse moves this on (see ``apps``); ``QuerySet.update`` does not, so code that
+# changes them in bulk must call ``catalog_changes.bump()``.
+catalog_changes = Generation("catalog:generation")
+
+
 def catalog_facts(product_ids, location_ids) -> tuple[dict[int, tuple[str, bool]], dict[int, tuple[str, bool]]]:
-    """What posting checks, in one query: {product id: (sku, active)} and
-    {location id: ("WAREHOUSE/CODE", active)}. Ids not in the catalog are absent."""
-    product_ids, location_ids = list(product_ids) or [0], list(location_ids) or [0]
+    """What posting checks: {product id: (sku, active)} and {location id: ("WAREHOUSE/CODE", active)}.
+    Ids not in the catalog are absent. Remembered per process; the rest read in one query."""
+    catalog_changes.current()
+    memo = catalog_changes.memo
+    missing_products = [pk for pk in product_ids if ("p", pk) not in memo]
+    missing_locations = [pk for pk in location_ids if ("l", pk) not in memo]
+    if missing_products or missing_locations:
+        for kind, pk, label, active in _read_catalog(missing_products, missing_locations):
+            memo[(kind, pk)] = (label, bool(active))
+    products = {pk: memo[("p", pk)] for pk in product_ids if ("p", pk) in memo}
+    locations = {pk: memo[("l", pk)] for pk in location_ids if ("l", pk) in memo}
+    return products, locations
+
+
+def _read_catalog(product_ids: list[int], location_ids: list[int]) -> list[tuple]:
+    product_ids, location_ids = product_ids or [0], location_ids or [0]
     sql = (
         f"SELECT 'p', id, sku, is_active FROM {Product._meta.db_table} "
         f"WHERE id IN ({', '.join(['%s'] * len(product_ids))}) "
@@ -29,9 +50,6 @@ def catalog_facts(product_ids, location_ids) -> tuple[dict[int, tuple[str, bool]
         f"JOIN {Warehouse._meta.db_table} w ON w.id = l.warehouse_id "
         f"WHERE l.id IN ({', '.join(['%s'] * len(location_ids))})"
     )
-    products, locations = {}, {}
     with connection.cursor() as cursor:
         cursor.execute(sql, [*product_ids, *location_ids])
-        for kind, pk, label, active in cursor.fetchall():
-            (products if kind == "p" else locations)[pk] = (label, bool(active))
-    return products, locations
+        return cursor.fetchall()

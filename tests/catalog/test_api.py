@@ -174,3 +174,16 @@ class TestFiltersAndPagination:
         LocationFactory(warehouse=WarehouseFactory(code="SOUTH"), code="S-1")
         found = clerk_client.get("/api/v1/locations/", {"warehouse_code": "NORTH"}).json()["results"]
         assert [(loc["warehouse_code"], loc["code"]) for loc in found] == [("NORTH", "N-1")]
+
+
+def test_deactivation_reaches_posting_at_once(manager_client, clerk_client, product, bins):
+    """Posting remembers the catalog; a change through the API must not be missed."""
+    body = {"kind": "receipt", "product": product.pk, "location": bins[0].pk, "quantity": "1"}
+    assert clerk_client.post("/api/v1/movements/", body, format="json").status_code == 201
+    manager_client.patch(f"{PRODUCTS}{product.pk}/", {"is_active": False}, format="json")
+    refused = clerk_client.post("/api/v1/movements/", body, format="json")
+    assert (refused.status_code, refused.json()["code"]) == (400, "inactive_product")
+    manager_client.patch(f"/api/v1/locations/{bins[1].pk}/", {"is_active": False}, format="json")
+    manager_client.patch(f"{PRODUCTS}{product.pk}/", {"is_active": True}, format="json")
+    refused = clerk_client.post("/api/v1/movements/", {**body, "location": bins[1].pk}, format="json")
+    assert refused.json()["code"] == "inactive_location"
