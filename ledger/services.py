@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from catalog.selectors import catalog_facts
 
-from . import chain, store
+from . import store
 from .errors import (
     AlreadyReversed,
     IdempotencyKeyReused,
@@ -250,14 +250,12 @@ def _shortage_error(shortages, catalog: _Catalog, batch: bool) -> InsufficientSt
 
 
 def _append(user, plans: list[_Plan], changed: dict[int, Decimal]) -> list[Movement]:
-    """Write the guard rows, take the head lock (last), chain the events and insert them."""
+    """Write the guard rows and append the events (``store`` takes the head's lock last)."""
     now = timezone.now()
-    previous_position, previous_hash = store.write_stock_levels_and_advance_head(changed, len(plans))
     rows = []
-    for offset, plan in enumerate(plans, start=1):
+    for plan in plans:
         request = plan.request
-        row = {
-            "position": previous_position + offset,
+        rows.append({
             "kind": request.kind,
             "product_id": plan.product,
             "location_id": plan.location,
@@ -277,10 +275,8 @@ def _append(user, plans: list[_Plan], changed: dict[int, Decimal]) -> list[Movem
             "idempotency_key": request.idempotency_key,
             "request_fingerprint": request.fingerprint(),
             "reverses_id": request.reverses,
-        }
-        previous_hash = row["hash"] = chain.link(previous_hash, [row[f] for f in chain.CHAINED_FIELDS])
-        rows.append(row)
-    movements = store.append(rows)
+        })
+    movements = store.append_chained(rows, changed)
     for movement in movements:  # new events are not reversed: spare the serializer a query
         Movement.reversed_by.related.set_cached_value(movement, None)
     return movements
