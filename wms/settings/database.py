@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import dj_database_url
 
 from .env import BASE_DIR, DATABASE_URL, env_str
@@ -14,6 +16,7 @@ if DATABASE_URL:
         "options", "-c idle_in_transaction_session_timeout=60000 -c lock_timeout=10000"
     )
 else:
+    Path(_sqlite_path).parent.mkdir(parents=True, exist_ok=True)  # a fresh clone has no var/ yet
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
