@@ -43,5 +43,14 @@ test-postgres: $(STAMP)
 	@echo "== test suite on PostgreSQL ($(TEST_PG_URL))"
 	env -u CELERY_BROKER_URL DATABASE_URL=$(TEST_PG_URL) $(BIN)/python -m pytest $(PYTEST_ARGS)
 
+## The benchmark on PostgreSQL (DATABASE_URL, default the local server) and Redis; see bench/README.md.
+## Options through BENCH_ARGS, e.g. `make bench BENCH_ARGS="--large"` or "--duration 10 --keep".
+bench: $(STAMP)
+	$(BIN)/python -m bench $(BENCH_ARGS)
+
+## Every scenario at a tiny size, in well under a minute (the test suite runs it too).
+bench-quick: $(STAMP)
+	$(BIN)/python -m bench --quick $(BENCH_ARGS)
+
 clean:
 	rm -rf $(VENV) var staticfiles .pytest_cache

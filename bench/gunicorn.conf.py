@@ -1,0 +1,11 @@
+"""The one gunicorn configuration for both the product and the bare DRF ceiling, so the two
+differ only in the application they serve. Sync workers, as the README deploys; 3 on 2 cores
+keep a core busy while another worker waits on PostgreSQL."""
+import os
+
+workers = int(os.environ.get("BENCH_GUNICORN_WORKERS", "3"))
+worker_class = "sync"
+timeout = 60
+graceful_timeout = 10
+accesslog = None
+loglevel = "warning"

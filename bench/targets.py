@@ -1,0 +1,13 @@
+"""The team's goals on a 2-core machine (issue 6). They are goals to report against, not
+limits to tune: never weaken them here."""
+
+POSTING_RATE = 1_000  # movements/s
+POSTING_SHARE_OF_BARE = 0.70  # of the bare DRF endpoint's movements/s
+POSTING_P99_MS = 50
+BATCH_RATE = 50_000  # events/s
+REBUILD_RATE = 1_000_000  # events/s
+REBUILD_SHARE_OF_GROUP_BY = 0.50
+AS_OF_P50_MS = 20
+AS_OF_LEDGER_EVENTS = 10_000_000  # the as-of target is set on a ledger this big
+VERIFY_RATE = 200_000  # events/s
+LAG_P99_S = 1.0
