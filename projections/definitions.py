@@ -68,9 +68,18 @@ LOCATION = Projection(
 )
 
 # A transfer (or its reversal) nets to zero for the product; receipts carrying a unit cost, net
-# of their reversals, give the average cost used to value stock.
+# of their reversals, give the average cost used to value stock. A reversal looks up its original
+# by key (a correlated lookup, only for reversals: joining the ledger to itself would read it twice).
 _COSTED_RECEIPT = "m.kind = 'receipt' AND m.unit_cost IS NOT NULL"
-_REVERSED_COSTED_RECEIPT = "m.kind = 'reversal' AND o.kind = 'receipt' AND o.unit_cost IS NOT NULL"
+
+
+def _reversed_receipt(expression: str) -> str:
+    return (
+        f"(SELECT -{expression} FROM {LEDGER} o "
+        f"WHERE o.position = m.reverses_id AND o.kind = 'receipt' AND o.unit_cost IS NOT NULL)"
+    )
+
+
 PRODUCT = Projection(
     name="stock_by_product",
     model=ProductStock,
@@ -80,10 +89,12 @@ PRODUCT = Projection(
         SELECT m.product_id,
                SUM(CASE WHEN m.to_location_id IS NULL THEN m.delta ELSE 0 END),
                SUM(CASE WHEN {_COSTED_RECEIPT} THEN m.quantity
-                        WHEN {_REVERSED_COSTED_RECEIPT} THEN -o.quantity ELSE 0 END),
+                        WHEN m.kind = 'reversal' THEN coalesce({_reversed_receipt("o.quantity")}, 0)
+                        ELSE 0 END),
                SUM(CASE WHEN {_COSTED_RECEIPT} THEN m.quantity * m.unit_cost
-                        WHEN {_REVERSED_COSTED_RECEIPT} THEN -o.quantity * o.unit_cost ELSE 0 END)
-          FROM {LEDGER} m LEFT JOIN {LEDGER} o ON o.position = m.reverses_id
+                        WHEN m.kind = 'reversal' THEN coalesce({_reversed_receipt("o.quantity * o.unit_cost")}, 0)
+                        ELSE 0 END)
+          FROM {LEDGER} m
          WHERE {RANGE}
          GROUP BY m.product_id
     """,

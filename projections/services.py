@@ -3,8 +3,10 @@
 Both lock the projection's checkpoint row first, so two workers (or a worker and a rebuild)
 take turns: the second sees the first's checkpoint and applies only what is left, never
 counting an event twice. Positions are gap-free and become visible in order (see
-``ledger.guard``), so "everything after my checkpoint up to the head" is never missing an event.
+``ledger.store``), so "everything after my checkpoint up to the head" is never missing an event.
 """
+from concurrent.futures import ThreadPoolExecutor
+
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -70,4 +72,16 @@ def projection_rebuild(projection: Projection) -> int:
 
 
 def projections_rebuild() -> dict[str, int]:
-    return {projection.name: projection_rebuild(projection) for projection in PROJECTIONS}
+    """Rebuild every projection. On PostgreSQL, outside a transaction, they are rebuilt at once,
+    one connection each: each reads the whole ledger, and the server's cores share the work."""
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        return {projection.name: projection_rebuild(projection) for projection in PROJECTIONS}
+    with ThreadPoolExecutor(max_workers=len(PROJECTIONS)) as pool:
+        return dict(zip((p.name for p in PROJECTIONS), pool.map(_rebuild_on_own_connection, PROJECTIONS)))
+
+
+def _rebuild_on_own_connection(projection: Projection) -> int:
+    try:
+        return projection_rebuild(projection)
+    finally:
+        connection.close()

@@ -94,3 +94,11 @@ def test_rebuild_command(day, capsys):
     call_command("rebuild_projections")
     assert "stock_by_product: rebuilt from 7 events" in capsys.readouterr().out
     assert stored() == replay_in_python()
+
+
+def test_every_posting_catches_up_in_the_embedded_default(post, product, bins, django_capture_on_commit_callbacks):
+    """Eager tasks run at once, so two postings in quick succession must each catch up."""
+    for quantity in ("4", "5"):
+        with django_capture_on_commit_callbacks(execute=True):
+            post(kind="receipt", product=product.pk, location=bins[0].pk, quantity=quantity)
+    assert stored()["pair"] == {(product.pk, bins[0].pk): 9}

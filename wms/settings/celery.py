@@ -14,6 +14,9 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Keep the worker's database connection between tasks (Celery closes it around every task by
+# default, and catch-ups are short and frequent); it is recycled after this many tasks.
+CELERY_DB_REUSE_MAX = 1000
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
     # Projections catch up after every posting; this also catches up if a message was lost.
