@@ -68,15 +68,18 @@ LOCATION = Projection(
 )
 
 # A transfer (or its reversal) nets to zero for the product; receipts carrying a unit cost, net
-# of their reversals, give the average cost used to value stock. A reversal looks up its original
-# by key (a correlated lookup, only for reversals: joining the ledger to itself would read it twice).
+# of their reversals, give the average cost used to value stock. Each sum reads only the rows it
+# is about (FILTER), and a reversal looks up its original by key (joining the ledger to itself
+# would read it twice).
 _COSTED_RECEIPT = "m.kind = 'receipt' AND m.unit_cost IS NOT NULL"
 
 
-def _reversed_receipt(expression: str) -> str:
+def _net_of_reversals(expression: str) -> str:
+    original = expression.replace("m.", "o.")
     return (
-        f"(SELECT -{expression} FROM {LEDGER} o "
-        f"WHERE o.position = m.reverses_id AND o.kind = 'receipt' AND o.unit_cost IS NOT NULL)"
+        f"coalesce(SUM({expression}) FILTER (WHERE {_COSTED_RECEIPT}), 0) - coalesce(SUM("
+        f"(SELECT {original} FROM {LEDGER} o WHERE o.position = m.reverses_id"
+        f" AND o.kind = 'receipt' AND o.unit_cost IS NOT NULL)) FILTER (WHERE m.kind = 'reversal'), 0)"
     )
 
 
@@ -87,13 +90,9 @@ PRODUCT = Projection(
     values=("quantity", "received_quantity", "received_value"),
     select=f"""
         SELECT m.product_id,
-               SUM(CASE WHEN m.to_location_id IS NULL THEN m.delta ELSE 0 END),
-               SUM(CASE WHEN {_COSTED_RECEIPT} THEN m.quantity
-                        WHEN m.kind = 'reversal' THEN coalesce({_reversed_receipt("o.quantity")}, 0)
-                        ELSE 0 END),
-               SUM(CASE WHEN {_COSTED_RECEIPT} THEN m.quantity * m.unit_cost
-                        WHEN m.kind = 'reversal' THEN coalesce({_reversed_receipt("o.quantity * o.unit_cost")}, 0)
-                        ELSE 0 END)
+               coalesce(SUM(m.delta) FILTER (WHERE m.to_location_id IS NULL), 0),
+               {_net_of_reversals("m.quantity")},
+               {_net_of_reversals("m.quantity * m.unit_cost")}
           FROM {LEDGER} m
          WHERE {RANGE}
          GROUP BY m.product_id

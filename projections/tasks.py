@@ -39,5 +39,6 @@ def schedule_catch_up(**_signal_kwargs) -> None:
     if not eager and now - _queued_here_at["at"] < GATHER_SECONDS:
         return
     if cache.add(PENDING_KEY, 1, PENDING_TTL):
-        _queued_here_at["at"] = now
         catch_up.apply_async(countdown=GATHER_SECONDS)
+        if not eager:
+            _queued_here_at["at"] = now
