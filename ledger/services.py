@@ -16,6 +16,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from catalog.selectors import catalog_facts
+from wms.errors import DomainError
 
 from . import store
 from .errors import (
@@ -71,13 +72,15 @@ def movements_post(*, user, requests: Sequence[MovementRequest]) -> list[Posted]
 
     Retries are rare, so the first attempt does not look for earlier postings under the same
     idempotency keys: the unique constraint on (user, key) catches them at the insert, which rolls
-    everything back, and the second attempt answers them from the ledger. A concurrent request
-    with the same key, or a second reversal of the same movement, is caught the same way.
+    everything back, and a second attempt answers them from the ledger; so does a refusal of a
+    request that carries keys. A concurrent request with the same key, or a second reversal of the
+    same movement, is caught the same way.
     """
     if not requests:
         raise MovementInvalid({"movements": ["Post at least one movement."]})
     if len(requests) > MAX_BATCH:
         raise MovementInvalid({"movements": [f"Post at most {MAX_BATCH} movements at a time."]})
+    keyed_by_client = any(r.idempotency_key for r in requests)
     requests = [r if r.idempotency_key else _with_key(r) for r in requests]
     _refuse_repeated_keys(requests)
     # A reversal refuses a second reversal before its insert: look for its retry up front.
@@ -85,6 +88,12 @@ def movements_post(*, user, requests: Sequence[MovementRequest]) -> list[Posted]
     try:
         return _post(user, requests, look_for_retries=reversing)
     except IntegrityError:
+        return _post(user, requests, look_for_retries=True)
+    except DomainError:
+        # A retry can be refused for what its own original did (the last units it took): before
+        # refusing, see whether it is a retry.
+        if reversing or not keyed_by_client:
+            raise
         return _post(user, requests, look_for_retries=True)
 
 
@@ -196,12 +205,12 @@ def _check_catalog(plans: list[_Plan], batch: bool) -> _Catalog:
             raise _refuse(MovementInvalid({"product": [f"No product with id {plan.product}."]}), plan.item, batch)
         if not correcting and not products[plan.product][1]:
             raise _refuse(InactiveProduct(product_id=plan.product, sku=products[plan.product][0]), plan.item, batch)
-        fields = ("from_location", "to_location") if plan.request.kind == MovementKind.TRANSFER else ("location", None)
-        for field, location in zip(fields, (plan.location, plan.to_location)):
+        names = ("from_location", "to_location") if plan.request.kind == MovementKind.TRANSFER else ("location", None)
+        for name, location in zip(names, (plan.location, plan.to_location)):
             if location is None:
                 continue
             if location not in locations:
-                raise _refuse(MovementInvalid({field: [f"No location with id {location}."]}), plan.item, batch)
+                raise _refuse(MovementInvalid({name: [f"No location with id {location}."]}), plan.item, batch)
             if not correcting and not locations[location][1]:
                 raise _refuse(InactiveLocation(location_id=location, label=locations[location][0]), plan.item, batch)
     return _Catalog(products, locations)

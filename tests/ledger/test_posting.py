@@ -109,6 +109,21 @@ class TestIdempotency:
         assert Movement.objects.count() == 1
         assert guard_quantity(product, bins[0]) == 5
 
+    def test_retry_of_an_issue_that_took_the_last_units_gets_the_original(self, post, product, bins):
+        """The retry would be short of stock now, because its own original took the stock."""
+        post(kind="receipt", product=product.pk, location=bins[0].pk, quantity="3")
+        body = {"kind": "issue", "product": product.pk, "location": bins[0].pk, "quantity": "3"}
+        first = post(key="scan-9", **body)
+        assert post(key="scan-9", **body).pk == first.pk
+        assert guard_quantity(product, bins[0]) == 0
+
+    def test_a_new_key_short_of_stock_is_still_refused(self, post, product, bins):
+        post(kind="receipt", product=product.pk, location=bins[0].pk, quantity="3")
+        body = {"kind": "issue", "product": product.pk, "location": bins[0].pk, "quantity": "3"}
+        post(key="scan-9", **body)
+        with pytest.raises(InsufficientStock):
+            post(key="scan-10", **body)
+
     def test_same_key_with_another_body_is_refused(self, post, product, bins):
         post(key="scan-1", kind="receipt", product=product.pk, location=bins[0].pk, quantity="5")
         with pytest.raises(IdempotencyKeyReused):
