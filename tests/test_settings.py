@@ -28,3 +28,14 @@ def test_production_mode_needs_a_secret_key():
     assert "DJANGO_SECRET_KEY must be set in production mode" in refused.stderr
     started = run_with({**production, "DJANGO_SECRET_KEY": "s3cret"})
     assert started.stdout.split() == ["django.db.backends.postgresql", "False", "False"], started.stderr
+
+
+def test_a_sqlite_database_url_is_taken_as_it_is(tmp_path):
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'check.sqlite3'}"}
+    env.pop("CELERY_BROKER_URL", None)
+    result = subprocess.run(
+        [sys.executable, "manage.py", "makemigrations", "--check", "--dry-run"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "No changes detected" in result.stdout

@@ -10,11 +10,11 @@ if DATABASE_URL:
     # Persistent connections, without a health-check query at the start of every request (a round
     # trip per posting); a connection broken by a server restart is dropped after its request.
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=600)}
-    # A forgotten open transaction must not hold locks (and readers) forever.
-    DATABASES["default"].setdefault("OPTIONS", {})
-    DATABASES["default"]["OPTIONS"].setdefault(
-        "options", "-c idle_in_transaction_session_timeout=60000 -c lock_timeout=10000"
-    )
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        # A forgotten open transaction must not hold locks (and readers) forever.
+        DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+            "options", "-c idle_in_transaction_session_timeout=60000 -c lock_timeout=10000"
+        )
 else:
     Path(_sqlite_path).parent.mkdir(parents=True, exist_ok=True)  # a fresh clone has no var/ yet
     DATABASES = {
