@@ -35,16 +35,20 @@ class Category(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    def ancestors(self) -> list["Category"]:
-        chain, node = [], self.parent
+    CYCLE_MESSAGE = "A category cannot be its own ancestor."
+
+    def would_be_own_ancestor(self, parent: "Category | None") -> bool:
+        """Whether placing this (saved) category under ``parent`` would close a loop in the tree."""
+        node = parent
         while node is not None:
-            chain.append(node)
+            if node.pk == self.pk:
+                return True
             node = node.parent
-        return chain
+        return False
 
     def clean(self) -> None:
-        if self.pk and any(a.pk == self.pk for a in self.ancestors()):
-            raise ValidationError({"parent": "A category cannot be its own ancestor."})
+        if self.pk and self.would_be_own_ancestor(self.parent):
+            raise ValidationError({"parent": self.CYCLE_MESSAGE})
 
 
 class UnitOfMeasure(models.TextChoices):

@@ -10,12 +10,8 @@ class CategorySerializer(serializers.ModelSerializer):
 
     def validate(self, attrs):
         parent = attrs.get("parent", getattr(self.instance, "parent", None))
-        if self.instance is not None and parent is not None:
-            node = parent
-            while node is not None:
-                if node.pk == self.instance.pk:
-                    raise serializers.ValidationError({"parent": ["A category cannot be its own ancestor."]})
-                node = node.parent
+        if self.instance is not None and self.instance.would_be_own_ancestor(parent):
+            raise serializers.ValidationError({"parent": [Category.CYCLE_MESSAGE]})
         return attrs
 
 
