@@ -20,21 +20,25 @@ def from_db(value) -> Decimal:
     return Decimal(str(value)).quantize(_QUANTUM)
 
 
-def parse_decimal(raw, *, places: int, allow_zero: bool, allow_negative: bool = False) -> Decimal:
-    """A client's decimal (string or JSON number); raises ValueError with a message for a person."""
+NOT_A_NUMBER = 'A valid number is required (a decimal string such as "12.5").'
+
+
+def parse_decimal(raw, *, places: int, allow_zero: bool) -> Decimal:
+    """A client's non-negative decimal (string or JSON number); raises ValueError with a message
+    for a person."""
     if isinstance(raw, bool) or not isinstance(raw, (str, int, float)):
-        raise ValueError("A valid number is required (a decimal string such as \"12.5\").")
+        raise ValueError(NOT_A_NUMBER)
     try:
         value = Decimal(str(raw).strip())
     except InvalidOperation:
-        raise ValueError("A valid number is required (a decimal string such as \"12.5\").") from None
+        raise ValueError(NOT_A_NUMBER) from None
     if not value.is_finite():
-        raise ValueError("A valid number is required (a decimal string such as \"12.5\").")
+        raise ValueError(NOT_A_NUMBER)
     if abs(value) >= Decimal(10) ** MAX_WHOLE_DIGITS:
         raise ValueError(f"Ensure that there are no more than {MAX_WHOLE_DIGITS} digits before the decimal point.")
     if value.as_tuple().exponent < -places and value != value.quantize(Decimal(1).scaleb(-places)):
         raise ValueError(f"Ensure that there are no more than {places} decimal places.")
-    if value < 0 and not allow_negative:
+    if value < 0:
         raise ValueError("Must not be negative." if allow_zero else "Must be greater than zero.")
     if value == 0 and not allow_zero:
         raise ValueError("Must be greater than zero.")

@@ -83,8 +83,7 @@ def _text(raw, errors, field, limit) -> str:
     return raw.strip()
 
 
-def parse_idempotency_key(raw, errors=None, field="idempotency_key") -> str | None:
-    errors = {} if errors is None else errors
+def parse_idempotency_key(raw, errors: dict, field: str = "idempotency_key") -> str | None:
     if raw is None or raw == "":
         return None
     if not isinstance(raw, str) or not raw.isprintable() or len(raw) > MAX_KEY:
@@ -109,7 +108,19 @@ def parse_occurred_at(raw, errors, now: datetime) -> datetime | None:
     return value
 
 
-def parse_movement(data, *, idempotency_key: str | None = None, now: datetime | None = None) -> MovementRequest:
+def _record_fields(data: dict, errors: dict, header_key: str | None) -> dict:
+    """What every posting may carry besides its movement: business time, reference, reason, key
+    (the header's key wins over the body's)."""
+    body_key = parse_idempotency_key(data.get("idempotency_key"), errors)
+    return {
+        "occurred_at": parse_occurred_at(data.get("occurred_at"), errors, timezone.now()),
+        "reference": _text(data.get("reference"), errors, "reference", MAX_REFERENCE),
+        "reason": _text(data.get("reason"), errors, "reason", MAX_REASON),
+        "idempotency_key": header_key or body_key,
+    }
+
+
+def parse_movement(data, *, idempotency_key: str | None = None) -> MovementRequest:
     """Check one movement's fields; raise ``MovementInvalid`` naming every bad field."""
     if not isinstance(data, dict):
         raise MovementInvalid({"non_field_errors": ["Expected an object with the movement's fields."]})
@@ -145,29 +156,22 @@ def parse_movement(data, *, idempotency_key: str | None = None, now: datetime | 
                 values[field] = parse_decimal(data[field], places=places, allow_zero=allow_zero)
             except ValueError as exc:
                 errors[field] = [str(exc)]
-    values["occurred_at"] = parse_occurred_at(data.get("occurred_at"), errors, now or timezone.now())
-    values["reference"] = _text(data.get("reference"), errors, "reference", MAX_REFERENCE)
-    values["reason"] = _text(data.get("reason"), errors, "reason", MAX_REASON)
-    body_key = parse_idempotency_key(data.get("idempotency_key"), errors)
+    values.update(_record_fields(data, errors, idempotency_key))
     if errors:
         raise MovementInvalid(errors)
-    return MovementRequest(**values, idempotency_key=idempotency_key or body_key)
+    return MovementRequest(**values)
 
 
-def parse_reversal(data, *, movement_id: int, idempotency_key: str | None = None, now=None) -> MovementRequest:
+def parse_reversal(data, *, movement_id: int, idempotency_key: str | None = None) -> MovementRequest:
     """A request to reverse ``movement_id``; the product and legs come from the original."""
     if not isinstance(data, dict):
         raise MovementInvalid({"non_field_errors": ["Expected an object (it may be empty)."]})
     errors: dict[str, list[str]] = {}
     for field in sorted(set(data) - {"occurred_at", "reference", "reason", "idempotency_key"}):
         errors[field] = ["Unknown field for a reversal."]
-    occurred_at = parse_occurred_at(data.get("occurred_at"), errors, now or timezone.now())
-    reference = _text(data.get("reference"), errors, "reference", MAX_REFERENCE)
-    reason = _text(data.get("reason"), errors, "reason", MAX_REASON)
-    body_key = parse_idempotency_key(data.get("idempotency_key"), errors)
+    values = _record_fields(data, errors, idempotency_key)
     if errors:
         raise MovementInvalid(errors)
     return MovementRequest(
-        kind=MovementKind.REVERSAL.value, product=None, location=None, occurred_at=occurred_at,
-        reference=reference, reason=reason, idempotency_key=idempotency_key or body_key, reverses=movement_id,
+        kind=MovementKind.REVERSAL.value, product=None, location=None, reverses=movement_id, **values
     )

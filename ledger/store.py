@@ -10,6 +10,7 @@ Statements are written by hand because this is the hot path (an ORM statement co
 than its round trip). They are portable between PostgreSQL and SQLite (3.35+: RETURNING,
 ON CONFLICT); on PostgreSQL, statements that follow each other are sent in one round trip.
 """
+import functools
 import io
 from collections.abc import Sequence
 from datetime import datetime
@@ -68,7 +69,7 @@ def _stock_update(changed: dict[int, Decimal]) -> tuple[str, list]:
     )
 
 
-def write_stock_levels_and_advance_head(changed: dict[int, Decimal], count: int) -> tuple[int, str]:
+def _write_stock_levels_and_advance_head(changed: dict[int, Decimal], count: int) -> tuple[int, str]:
     """Store new on-hand quantities for locked guard rows, then take the head's lock (last) and
     reserve ``count`` positions. Returns (the last position before them, its hash)."""
     statements = [_stock_update(changed)] if changed else []
@@ -88,17 +89,19 @@ def append_chained(rows: list[dict], changed: dict[int, Decimal]) -> list[Moveme
     """
     if connection.vendor == "postgresql" and len(rows) == 1:
         return [_append_one(rows[0], changed)]
-    previous_position, previous_hash = write_stock_levels_and_advance_head(changed, len(rows))
+    previous_position, previous_hash = _write_stock_levels_and_advance_head(changed, len(rows))
     for offset, row in enumerate(rows, start=1):
         row["position"] = previous_position + offset
         previous_hash = row["hash"] = chain.link(previous_hash, [row[f] for f in chain.CHAINED_FIELDS])
-    return append(rows)
+    return _append(rows)
 
 
 _GIVEN = [f for f in Movement._meta.concrete_fields if f.attname not in ("position", "hash")]
 
 
+@functools.cache
 def _append_one_sql() -> str:
+    """Built once per process: it depends only on the model and the database's types."""
     given = ", ".join(f"%s::{f.db_type(connection)} AS {f.column}" for f in _GIVEN)
     columns = ", ".join(f.column for f in _GIVEN)
     link = f"encode(sha256(convert_to(head.hash || E'\\n' || {chain.canonical_sql(Movement, 'e')}, 'UTF8')), 'hex')"
@@ -119,16 +122,14 @@ def _append_one(row: dict, changed: dict[int, Decimal]) -> Movement:
     statements = [_stock_update(changed)] if changed else []
     statements.append((_append_one_sql(), [row[f.attname] for f in _GIVEN]))
     [(row["position"], row["hash"])] = _run(statements)
-    movement = Movement(*[row[attribute] for attribute in _ATTRIBUTES])
-    movement._state.adding = False
-    return movement
+    return _stored([row[attribute] for attribute in _ATTRIBUTES])
 
 
 INSERT_ROWS = 1000  # rows per INSERT: SQLite allows 32,766 parameters a statement
 COPY_FROM = 50  # on PostgreSQL, larger appends go by COPY: far less to send and parse than INSERT
 
 
-def append(rows: list[dict]) -> list[Movement]:
+def _append(rows: list[dict]) -> list[Movement]:
     """Record the last link on the head and insert the chained movements, given as
     {attribute name: value}; return them as model instances."""
     values = [[row[attribute] for attribute in _ATTRIBUTES] for row in rows]
@@ -148,10 +149,14 @@ def append(rows: list[dict]) -> list[Movement]:
                 [_adapted(value, index) for row in chunk for index, value in enumerate(row)],
             ))
         _run(statements)
-    movements = [Movement(*row) for row in values]
-    for movement in movements:
-        movement._state.adding = False
-    return movements
+    return [_stored(row) for row in values]
+
+
+def _stored(values: list) -> Movement:
+    """The model instance of a row just inserted (values in field order), built positionally."""
+    movement = Movement(*values)
+    movement._state.adding = False
+    return movement
 
 
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
