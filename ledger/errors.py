@@ -1,4 +1,5 @@
 """The ledger's refusals. Each carries a stable ``code``, a sentence and the data to act on."""
+from datetime import datetime
 from decimal import Decimal
 
 from wms.errors import DomainError
@@ -34,18 +35,40 @@ class InactiveLocation(DomainError):
 
 
 class InsufficientStock(DomainError):
-    """A movement would take a product below zero at a location."""
+    """A movement would take a product below zero at a location: now, or (for a backdated
+    movement) at ``at``, a business time from its date on where the balance would go negative."""
 
     status = 409
     code = "insufficient_stock"
 
-    def __init__(self, *, product_id: int, sku: str, location_id: int, label: str, available: Decimal, requested: Decimal):
+    def __init__(
+        self, *, product_id: int, sku: str, location_id: int, label: str, available: Decimal, requested: Decimal,
+        at: datetime | None = None,
+    ):
+        when = f"on hand of {sku} at {label}" if at is None else f"of {sku} at {label} as of {at.isoformat()}"
+        extra = {"at": at.isoformat()} if at is not None else {}
         super().__init__(
-            f"Only {decimal_text(available)} on hand of {sku} at {label}; {decimal_text(requested)} requested.",
+            f"Only {decimal_text(available)} {when}; {decimal_text(requested)} requested.",
             product=product_id,
             location=location_id,
             available=decimal_text(available),
             requested=decimal_text(requested),
+            **extra,
+        )
+
+
+class OnHandLimit(DomainError):
+    """A movement would take an on-hand quantity past what the ledger holds exactly."""
+
+    status = 409
+    code = "on_hand_limit"
+
+    def __init__(self, *, product_id: int, sku: str, location_id: int, label: str, limit: Decimal):
+        super().__init__(
+            f"On hand of {sku} at {label} would exceed {decimal_text(limit)}, the most the ledger holds.",
+            product=product_id,
+            location=location_id,
+            limit=decimal_text(limit),
         )
 
 

@@ -98,7 +98,13 @@ class Movement(models.Model):
                 fields=["product", "to_location", "position"], name="movement_product_toloc_pos",
                 condition=Q(to_location__isnull=False),
             ),
-            models.Index(fields=["product", "occurred_at"], name="movement_product_occurred"),
+            # What a backdated posting reads (a product-location's movements after a business time),
+            # and as-of by business time.
+            models.Index(fields=["product", "location", "occurred_at"], name="movement_prod_loc_occurred"),
+            models.Index(
+                fields=["product", "to_location", "occurred_at"], name="movement_prod_toloc_occurred",
+                condition=Q(to_location__isnull=False),
+            ),
             models.Index(fields=["location", "position"], name="movement_location_pos"),
             models.Index(
                 fields=["to_location", "position"], name="movement_to_location_pos", condition=Q(to_location__isnull=False)
@@ -142,6 +148,10 @@ class StockLevel(models.Model):
     product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="+")
     location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="+")
     quantity = models.DecimalField(**QUANTITY, default=0)
+    last_occurred_at = models.DateTimeField(
+        null=True, blank=True,
+        help_text="The latest business time of any movement here: a posting dated at or after it is not backdated.",
+    )
 
     class Meta:
         constraints = [
@@ -158,6 +168,9 @@ class LedgerHead(models.Model):
 
     position = models.BigIntegerField(default=0)
     hash = models.CharField(max_length=64)
+    recorded_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the last event was recorded: recorded times never decrease along positions."
+    )
 
     class Meta:
         constraints = [models.CheckConstraint(condition=Q(id=1), name="ledgerhead_single_row")]

@@ -5,9 +5,15 @@ replay what was posted before under the same idempotency key, check the catalog,
 rows (sorted), apply every movement in order against the locked balances (refusing any that would
 go below zero), then take the head lock last, chain and insert the events, and announce the
 commit. See ``store`` for why the locks come in that order.
+
+Business time: a movement may be dated in the past (``occurred_at``). Stock as of a business time
+sums every movement dated at or before it, so a backdated movement is checked against the balance
+at every business time from its date on (none may go negative), and a count's difference is taken
+against the balance at the count's own business time. A reversal is never dated before its original.
 """
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from decimal import Decimal
 from functools import partial
 from uuid import uuid4
@@ -26,11 +32,15 @@ from .errors import (
     InactiveProduct,
     InsufficientStock,
     MovementInvalid,
+    OnHandLimit,
     ReversalNotAllowed,
 )
 from .models import Movement, MovementKind
+from .quantities import MAX_QUANTITY
 from .requests import MovementRequest
 from .signals import movements_committed
+from .store import GuardUpdate, Key
+from .timeline import StockTimeline
 
 MAX_BATCH = 5000
 # Sign of the change at ``location`` for each kind posted directly (a count's comes from the count).
@@ -49,6 +59,7 @@ class _Plan:
 
     item: int
     request: MovementRequest
+    occurred_at: datetime
     product: int
     location: int
     to_location: int | None
@@ -67,32 +78,35 @@ class _Catalog:
     locations: dict[int, tuple[str, bool]]  # id: ("WAREHOUSE/CODE", active)
 
 
-def movements_post(*, user, requests: Sequence[MovementRequest]) -> list[Posted]:
-    """Post ``requests`` atomically, in order; return one ``Posted`` per request.
+def movements_post(*, user, requests: Sequence[MovementRequest], max_batch: int | None = MAX_BATCH) -> list[Posted]:
+    """Post ``requests`` atomically, in order; return one ``Posted`` per request. ``max_batch``
+    bounds what a client may send at once (None: no bound, for trusted bulk paths such as import).
 
     Retries are rare, so the first attempt does not look for earlier postings under the same
     idempotency keys: the unique constraint on (user, key) catches them at the insert, which rolls
     everything back, and a second attempt answers them from the ledger; so does a refusal of a
     request that carries keys. A concurrent request with the same key, or a second reversal of the
-    same movement, is caught the same way.
+    same movement, is caught the same way. Two kinds look first: a reversal (a second reversal is
+    refused before its insert) and a large batch of the client's own keys (a retried import would
+    otherwise be planned in full only to fail at its insert).
     """
     if not requests:
         raise MovementInvalid({"movements": ["Post at least one movement."]})
-    if len(requests) > MAX_BATCH:
-        raise MovementInvalid({"movements": [f"Post at most {MAX_BATCH} movements at a time."]})
+    if max_batch is not None and len(requests) > max_batch:
+        raise MovementInvalid({"movements": [f"Post at most {max_batch} movements at a time."]})
     keyed_by_client = any(r.idempotency_key for r in requests)
     requests = [r if r.idempotency_key else _with_key(r) for r in requests]
     _refuse_repeated_keys(requests)
-    # A reversal refuses a second reversal before its insert: look for its retry up front.
     reversing = any(r.reverses is not None for r in requests)
+    look_first = reversing or (keyed_by_client and len(requests) >= store.COPY_FROM)
     try:
-        return _post(user, requests, look_for_retries=reversing)
+        return _post(user, requests, look_for_retries=look_first)
     except IntegrityError:
         return _post(user, requests, look_for_retries=True)
     except DomainError:
         # A retry can be refused for what its own original did (the last units it took): before
         # refusing, see whether it is a retry.
-        if reversing or not keyed_by_client:
+        if look_first or not keyed_by_client:
             raise
         return _post(user, requests, look_for_retries=True)
 
@@ -107,9 +121,10 @@ def _post(user, requests: list[MovementRequest], *, look_for_retries: bool) -> l
     results: list[Posted | None] = [None] * len(requests)
     pending = _replay(user, requests, results, batch) if look_for_retries else list(enumerate(requests))
     if pending:
-        plans, catalog = _plan(pending, batch)
+        now = timezone.now()
+        plans, catalog = _plan(pending, batch, now)
         changed = _apply(plans, catalog, batch)
-        for plan, movement in zip(plans, _append(user, plans, changed), strict=True):
+        for plan, movement in zip(plans, _append(user, plans, changed, now), strict=True):
             results[plan.item] = Posted(movement, replayed=False)
         last_position = results[plans[-1].item].movement.position
         # robust: a failing subscriber (say, a broker that is down) must not fail a committed posting.
@@ -153,17 +168,19 @@ def _replay(user, requests, results, batch) -> list[tuple[int, MovementRequest]]
     return pending
 
 
-def _plan(pending: list[tuple[int, MovementRequest]], batch: bool) -> tuple[list[_Plan], _Catalog]:
-    """Check products, locations and reversal targets; turn each request into its legs."""
+def _plan(pending: list[tuple[int, MovementRequest]], batch: bool, now: datetime) -> tuple[list[_Plan], _Catalog]:
+    """Check products, locations and reversal targets; turn each request into its legs, dated at
+    its business time (now, unless it says otherwise)."""
     originals = _originals([r.reverses for _, r in pending if r.reverses is not None])
     reversed_here: set[int] = set()
     plans = []
     for item, request in pending:
+        occurred_at = request.occurred_at or now
         if request.reverses is None:
             delta = request.quantity * _SIGN[request.kind] if request.kind in _SIGN else Decimal(0)
-            plans.append(
-                _Plan(item, request, request.product, request.location, request.to_location, delta, request.quantity)
-            )
+            plans.append(_Plan(
+                item, request, occurred_at, request.product, request.location, request.to_location, delta, request.quantity
+            ))
             continue
         original = originals.get(request.reverses)
         if original is None:
@@ -172,10 +189,13 @@ def _plan(pending: list[tuple[int, MovementRequest]], batch: bool) -> tuple[list
             raise _refuse(ReversalNotAllowed(movement_id=original.pk), item, batch)
         if original.pk in reversed_here:
             raise _refuse(AlreadyReversed(movement_id=original.pk, reversed_by=None), item, batch)
+        if occurred_at < original.occurred_at:
+            message = f"A reversal cannot be dated before the movement it reverses ({original.occurred_at.isoformat()})."
+            raise _refuse(MovementInvalid({"occurred_at": [message]}), item, batch)
         reversed_here.add(original.pk)
         plans.append(
             _Plan(
-                item, request, original.product_id, original.location_id, original.to_location_id,
+                item, request, occurred_at, original.product_id, original.location_id, original.to_location_id,
                 delta=-original.delta, quantity=original.quantity, original=original,
             )
         )
@@ -216,39 +236,82 @@ def _check_catalog(plans: list[_Plan], batch: bool) -> _Catalog:
     return _Catalog(products, locations)
 
 
-def _apply(plans: list[_Plan], catalog: _Catalog, batch: bool) -> dict[int, Decimal]:
-    """Lock the guard rows, apply every plan in order, refuse all if any goes below zero.
-    Returns the new on-hand quantity of each guard row that changed, by row id."""
-    keys = {(p.product, p.location) for p in plans} | {(p.product, p.to_location) for p in plans if p.to_location}
+def _legs(plan: _Plan) -> list[tuple[Key, Decimal]]:
+    """(product-location, signed change) for each location the plan touches."""
+    legs = [((plan.product, plan.location), plan.delta)]
+    if plan.to_location is not None:
+        legs.append(((plan.product, plan.to_location), -plan.delta))
+    return legs
+
+
+def _apply(plans: list[_Plan], catalog: _Catalog, batch: bool) -> dict[int, GuardUpdate]:
+    """Lock the guard rows, apply every plan in order, refuse all if any balance would go below
+    zero at any business time from the plan's date on. Returns what changed on each guard row,
+    by row id."""
+    keys = {key for plan in plans for key in _keys_touched(plan)}
     locked = store.lock_stock_levels(keys)
     _refuse_reversed_twice(plans, batch)
-    on_hand = {key: quantity for key, (_, quantity) in locked.items()}
+    timelines = _timelines(locked, plans)
     shortages = []
     for plan in plans:
-        source = (plan.product, plan.location)
         if plan.request.kind == MovementKind.COUNT:
-            plan.expected = on_hand[source]
+            plan.expected = timelines[(plan.product, plan.location)].balance_at(plan.occurred_at)
             plan.delta = plan.request.counted_quantity - plan.expected
             plan.quantity = abs(plan.delta)
-        legs = [(source, plan.delta)]
-        if plan.to_location is not None:
-            legs.append(((plan.product, plan.to_location), -plan.delta))
+        legs = _legs(plan)
         for key, change in legs:
-            if on_hand[key] + change < 0:
-                shortages.append((plan, key, on_hand[key], -change))
-            on_hand[key] += change
-        plan.balances = [on_hand[key] for key, _ in legs]
+            timeline = timelines[key]
+            balances = list(timeline.balances_from(plan.occurred_at))
+            if change < 0:
+                lowest_at, lowest = min(balances, key=lambda point: point[1])
+                if lowest + change < 0:
+                    backdated = timeline.latest is not None and plan.occurred_at < timeline.latest
+                    shortages.append((plan, key, lowest, -change, lowest_at if backdated else None))
+            elif max(balance for _, balance in balances) + change > MAX_QUANTITY:
+                product, location = key
+                raise _refuse(OnHandLimit(
+                    product_id=product, sku=catalog.products[product][0],
+                    location_id=location, label=catalog.locations[location][0], limit=MAX_QUANTITY,
+                ), plan.item, batch)
+            timeline.add(plan.occurred_at, change)
+        plan.balances = [timelines[key].current for key, _ in legs]
     if shortages:
         raise _shortage_error(shortages, catalog, batch)
-    return {pk: on_hand[key] for key, (pk, quantity) in locked.items() if on_hand[key] != quantity}
+    return {
+        row.id: GuardUpdate(timelines[key].current, timelines[key].latest)
+        for key, row in locked.items()
+        if (timelines[key].current, timelines[key].latest) != (row.quantity, row.last_occurred_at)
+    }
+
+
+def _keys_touched(plan: _Plan) -> list[Key]:
+    return [key for key, _ in _legs(plan)]
+
+
+def _timelines(locked: dict[Key, "store.GuardRow"], plans: list[_Plan]) -> dict[Key, StockTimeline]:
+    """Each touched product-location's balance over business time, from the earliest date a plan
+    touches it at. Only a backdated plan (dated before the latest movement there) reads history."""
+    earliest: dict[Key, datetime] = {}
+    for plan in plans:
+        for key in _keys_touched(plan):
+            earliest[key] = min(earliest.get(key, plan.occurred_at), plan.occurred_at)
+    timelines = {}
+    for key, row in locked.items():
+        if row.last_occurred_at is not None and earliest[key] < row.last_occurred_at:
+            changes = store.stock_changes_after(key, earliest[key])
+            opening = row.quantity - sum((change for _, change in changes), Decimal(0))
+            timelines[key] = StockTimeline(earliest[key], opening, changes)
+        else:
+            timelines[key] = StockTimeline(row.last_occurred_at, row.quantity)
+    return timelines
 
 
 def _shortage_error(shortages, catalog: _Catalog, batch: bool) -> InsufficientStock:
-    def error(plan, key, available, requested):
+    def error(plan, key, available, requested, at):
         return InsufficientStock(
             product_id=key[0], sku=catalog.products[key[0]][0],
             location_id=key[1], label=catalog.locations[key[1]][0],
-            available=max(available, Decimal(0)), requested=requested,
+            available=max(available, Decimal(0)), requested=requested, at=at,
         )
 
     first = error(*shortages[0])
@@ -258,9 +321,9 @@ def _shortage_error(shortages, catalog: _Catalog, batch: bool) -> InsufficientSt
     return first
 
 
-def _append(user, plans: list[_Plan], changed: dict[int, Decimal]) -> list[Movement]:
-    """Write the guard rows and append the events (``store`` takes the head's lock last)."""
-    now = timezone.now()
+def _append(user, plans: list[_Plan], changed: dict[int, GuardUpdate], now: datetime) -> list[Movement]:
+    """Write the guard rows and append the events (``store`` takes the head's lock last and gives
+    them their recorded time)."""
     rows = []
     for plan in plans:
         request = plan.request
@@ -276,8 +339,7 @@ def _append(user, plans: list[_Plan], changed: dict[int, Decimal]) -> list[Movem
             "counted_quantity": request.counted_quantity,
             "expected_quantity": plan.expected,
             "unit_cost": request.unit_cost,
-            "occurred_at": request.occurred_at or now,
-            "recorded_at": now,
+            "occurred_at": plan.occurred_at,
             "user_id": user.pk,
             "reference": request.reference,
             "reason": request.reason,
@@ -285,7 +347,7 @@ def _append(user, plans: list[_Plan], changed: dict[int, Decimal]) -> list[Movem
             "request_fingerprint": request.fingerprint(),
             "reverses_id": request.reverses,
         })
-    movements = store.append_chained(rows, changed)
+    movements = store.append_chained(rows, changed, now)
     for movement in movements:  # new events are not reversed: spare the serializer a query
         Movement.reversed_by.related.set_cached_value(movement, None)
     return movements

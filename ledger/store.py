@@ -13,10 +13,12 @@ ON CONFLICT); on PostgreSQL, statements that follow each other are sent in one r
 import functools
 import io
 from collections.abc import Sequence
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timezone
 from decimal import Decimal
 
 from django.db import connection
+from django.utils.dateparse import parse_datetime
 
 from . import chain
 from .models import LedgerHead, Movement, StockLevel
@@ -42,56 +44,124 @@ def _run(statements: Sequence[tuple[str, list]]) -> list[tuple]:
         return cursor.fetchall() if cursor.description else []
 
 
-def lock_stock_levels(keys: set[Key]) -> dict[Key, tuple[int, Decimal]]:
-    """Lock (creating at zero where missing) the guard rows; return {key: (row id, on hand)}.
+@dataclass(frozen=True, slots=True)
+class GuardRow:
+    """A locked guard row: the on-hand quantity of one product-location and the latest business
+    time of any movement there (None: none yet)."""
+
+    id: int
+    quantity: Decimal
+    last_occurred_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class GuardUpdate:
+    """What a posting leaves on a guard row it changed."""
+
+    quantity: Decimal
+    last_occurred_at: datetime
+
+
+def lock_stock_levels(keys: set[Key]) -> dict[Key, GuardRow]:
+    """Lock (creating at zero where missing) the guard rows; return them by key.
 
     One statement: an upsert that rewrites each row to itself takes its row lock and returns the
-    committed quantity, for new and existing rows alike.
+    committed values, for new and existing rows alike.
     """
     ordered = sorted(keys)
     values = ", ".join(["(%s, %s, 0)"] * len(ordered))
     rows = _run([(
         f"INSERT INTO {_STOCK} (product_id, location_id, quantity) VALUES {values} "
         f"ON CONFLICT (product_id, location_id) DO UPDATE SET quantity = {_STOCK}.quantity "
-        f"RETURNING id, product_id, location_id, quantity",
+        f"RETURNING id, product_id, location_id, quantity, last_occurred_at",
         [part for key in ordered for part in key],
     )])
-    return {(product, location): (pk, from_db(quantity)) for pk, product, location, quantity in rows}
+    return {
+        (product, location): GuardRow(pk, from_db(quantity), datetime_from_db(last))
+        for pk, product, location, quantity, last in rows
+    }
 
 
-def _stock_update(changed: dict[int, Decimal]) -> tuple[str, list]:
-    """New on-hand quantities for locked guard rows, by row id. UPDATE ... FROM VALUES: one pass
-    however many rows (a CASE per row would be quadratic)."""
-    values = ", ".join(["(%s, %s)"] * len(changed))
+def stock_changes_after(key: Key, after: datetime) -> list[tuple[datetime, Decimal]]:
+    """The changes at one product-location by movements dated after ``after`` (business time),
+    in time order: what a backdated posting must check against. Called with the guard row locked,
+    so no posting can add to them meanwhile. Indexed on (product, location, occurred_at) and
+    (product, to_location, occurred_at)."""
+    product, location = key
+    bound = connection.ops.adapt_datetimefield_value(after)
+    rows = _run([(
+        f"SELECT occurred_at, delta FROM {_MOVEMENT} WHERE product_id = %s AND location_id = %s AND occurred_at > %s "
+        f"UNION ALL "
+        f"SELECT occurred_at, -delta FROM {_MOVEMENT} WHERE product_id = %s AND to_location_id = %s AND occurred_at > %s "
+        f"ORDER BY 1",
+        [product, location, bound, product, location, bound],
+    )])
+    return [(datetime_from_db(at), from_db(change)) for at, change in rows]
+
+
+def datetime_from_db(value) -> datetime | None:
+    """A time read by raw SQL: PostgreSQL gives an aware datetime; SQLite gives UTC, as text or
+    (for a column declared datetime) as a naive datetime."""
+    if value is None:
+        return None
+    if not isinstance(value, datetime):
+        value = parse_datetime(value)
+    return value if value.tzinfo is not None else value.replace(tzinfo=timezone.utc)
+
+
+def _stock_update(changed: dict[int, GuardUpdate]) -> tuple[str, list]:
+    """New values for locked guard rows, by row id. UPDATE ... FROM VALUES: one pass however many
+    rows (a CASE per row would be quadratic)."""
+    values = ", ".join(["(%s, %s, %s)"] * len(changed))
+    adapt = connection.ops.adapt_datetimefield_value
     return (
-        f"UPDATE {_STOCK} SET quantity = v.column2 FROM (VALUES {values}) AS v WHERE {_STOCK}.id = v.column1",
-        [part for pk, quantity in changed.items() for part in (pk, quantity)],
+        f"UPDATE {_STOCK} SET quantity = v.column2, last_occurred_at = v.column3 "
+        f"FROM (VALUES {values}) AS v WHERE {_STOCK}.id = v.column1",
+        [part for pk, update in changed.items() for part in (pk, update.quantity, adapt(update.last_occurred_at))],
     )
 
 
-def _write_stock_levels_and_advance_head(changed: dict[int, Decimal], count: int) -> tuple[int, str]:
-    """Store new on-hand quantities for locked guard rows, then take the head's lock (last) and
-    reserve ``count`` positions. Returns (the last position before them, its hash)."""
+def _latest_sql(given: str, stored: str) -> str:
+    """The later of two times, where ``stored`` may be null (a new ledger)."""
+    if connection.vendor == "postgresql":
+        return f"greatest({given}::timestamptz, {stored})"
+    return f"max({given}, coalesce({stored}, {given}))"
+
+
+def _write_stock_levels_and_advance_head(
+    changed: dict[int, GuardUpdate], count: int, now: datetime
+) -> tuple[int, str, datetime]:
+    """Store new values for locked guard rows, then take the head's lock (last) and reserve
+    ``count`` positions. Returns (the last position before them, its hash, their recorded time:
+    ``now``, or the last event's if this clock is behind it)."""
     statements = [_stock_update(changed)] if changed else []
-    statements.append((f"UPDATE {_HEAD} SET position = position + %s WHERE id = 1 RETURNING position, hash", [count]))
-    [(position, previous_hash)] = _run(statements)
-    return position - count, previous_hash
+    statements.append((
+        f"UPDATE {_HEAD} SET position = position + %s, recorded_at = {_latest_sql('%s', 'recorded_at')} "
+        f"WHERE id = 1 RETURNING position, hash, recorded_at",
+        [count, *[connection.ops.adapt_datetimefield_value(now)] * (1 if connection.vendor == "postgresql" else 2)],
+    ))
+    [(position, previous_hash, recorded_at)] = _run(statements)
+    return position - count, previous_hash, datetime_from_db(recorded_at)
 
 
-def append_chained(rows: list[dict], changed: dict[int, Decimal]) -> list[Movement]:
-    """Write the guard rows, take the head's lock (last), give the events their positions and
-    chain links, and insert them. ``rows`` hold each event's values by attribute name, but for
-    ``position`` and ``hash``, which this fills in.
+def append_chained(rows: list[dict], changed: dict[int, GuardUpdate], now: datetime) -> list[Movement]:
+    """Write the guard rows, take the head's lock (last), give the events their positions,
+    recorded time and chain links, and insert them. ``rows`` hold each event's values by attribute
+    name, but for ``position``, ``recorded_at`` and ``hash``, which this fills in.
+
+    The recorded time is taken with the head held: ``now``, or the previous event's recorded time if
+    this process's clock is behind it, so recorded times never decrease along positions.
 
     A single movement on PostgreSQL goes in one round trip: the database takes the head, writes
     the canonical text, hashes it and inserts (``chain.canonical_sql``, held equal to Python's by a
     test). Otherwise the head is advanced first and Python chains the events.
     """
     if connection.vendor == "postgresql" and len(rows) == 1:
-        return [_append_one(rows[0], changed)]
-    previous_position, previous_hash = _write_stock_levels_and_advance_head(changed, len(rows))
+        return [_append_one(rows[0], changed, now)]
+    previous_position, previous_hash, recorded_at = _write_stock_levels_and_advance_head(changed, len(rows), now)
     for offset, row in enumerate(rows, start=1):
         row["position"] = previous_position + offset
+        row["recorded_at"] = recorded_at
         previous_hash = row["hash"] = chain.link(previous_hash, [row[f] for f in chain.CHAINED_FIELDS])
     return _append(rows)
 
@@ -102,26 +172,32 @@ _GIVEN = [f for f in Movement._meta.concrete_fields if f.attname not in ("positi
 @functools.cache
 def _append_one_sql() -> str:
     """Built once per process: it depends only on the model and the database's types."""
-    given = ", ".join(f"%s::{f.db_type(connection)} AS {f.column}" for f in _GIVEN)
+
+    def given(field) -> str:
+        if field.attname == "recorded_at":
+            return f"{_latest_sql('%s', 'head.recorded_at')} AS {field.column}"
+        return f"%s::{field.db_type(connection)} AS {field.column}"
+
     columns = ", ".join(f.column for f in _GIVEN)
     link = f"encode(sha256(convert_to(head.hash || E'\\n' || {chain.canonical_sql(Movement, 'e')}, 'UTF8')), 'hex')"
     return f"""
-        WITH head AS (SELECT position, hash FROM {_HEAD} WHERE id = 1 FOR UPDATE),
-        e AS (SELECT head.position + 1 AS position, {given} FROM head),
+        WITH head AS (SELECT position, hash, recorded_at FROM {_HEAD} WHERE id = 1 FOR UPDATE),
+        e AS (SELECT head.position + 1 AS position, {", ".join(given(f) for f in _GIVEN)} FROM head),
         inserted AS (
             INSERT INTO {_MOVEMENT} (position, {columns}, hash)
-            SELECT e.position, {columns}, {link} FROM e, head
-            RETURNING position, hash
+            SELECT e.position, {", ".join(f"e.{f.column}" for f in _GIVEN)}, {link} FROM e, head
+            RETURNING position, hash, recorded_at
         )
-        UPDATE {_HEAD} SET position = inserted.position, hash = inserted.hash FROM inserted
-        WHERE {_HEAD}.id = 1 RETURNING inserted.position, inserted.hash
+        UPDATE {_HEAD} SET position = inserted.position, hash = inserted.hash, recorded_at = inserted.recorded_at
+        FROM inserted WHERE {_HEAD}.id = 1 RETURNING inserted.position, inserted.hash, inserted.recorded_at
     """
 
 
-def _append_one(row: dict, changed: dict[int, Decimal]) -> Movement:
+def _append_one(row: dict, changed: dict[int, GuardUpdate], now: datetime) -> Movement:
+    row["recorded_at"] = now
     statements = [_stock_update(changed)] if changed else []
     statements.append((_append_one_sql(), [row[f.attname] for f in _GIVEN]))
-    [(row["position"], row["hash"])] = _run(statements)
+    [(row["position"], row["hash"], row["recorded_at"])] = _run(statements)
     return _stored([row[attribute] for attribute in _ATTRIBUTES])
 
 
@@ -137,7 +213,9 @@ def _append(rows: list[dict]) -> list[Movement]:
     columns = ", ".join(_INSERTED)
     if connection.vendor == "postgresql" and len(rows) >= COPY_FROM:
         _run([seal])
-        with connection.cursor() as cursor:
+        # The driver's own cursor: Django's error wrapper must be put back around it, so that a
+        # retried key is Django's IntegrityError here as on every other path.
+        with connection.cursor() as cursor, connection.wrap_database_errors:
             cursor.cursor.copy_expert(f"COPY {_MOVEMENT} ({columns}) FROM STDIN", io.StringIO(_copy_text(values)))
     else:
         placeholders = "(" + ", ".join(["%s"] * len(_INSERTED)) + ")"
