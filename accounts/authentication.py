@@ -8,6 +8,7 @@ once and in every other within a second.
 """
 from rest_framework.authentication import TokenAuthentication
 
+from accounts.throttling import unknown_tokens_throttled
 from wms.generations import Generation
 
 credentials = Generation("auth:generation")
@@ -23,3 +24,8 @@ class CachedTokenAuthentication(TokenAuthentication):
         user.get_all_permissions()  # fill the user's permission caches before it is kept
         credentials.memo[key] = (user, token)
         return user, token
+
+    def authenticate(self, request):
+        """A client that keeps sending refused tokens gets 429; a valid token costs nothing more."""
+        with unknown_tokens_throttled(request):
+            return super().authenticate(request)

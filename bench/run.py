@@ -43,6 +43,7 @@ def production_env(database_url: str, redis_url: str) -> dict[str, str]:
         DJANGO_SETTINGS_MODULE="wms.settings",
         DJANGO_ALLOWED_HOSTS="127.0.0.1,localhost,testserver",
         WMS_LOG_LEVEL="WARNING",
+        DJANGO_SECURE_SSL_REDIRECT="0",  # plain HTTP on loopback: no TLS proxy in front
     )
     return env
 

@@ -1,9 +1,30 @@
+import re
+
+from django.core.exceptions import ImproperlyConfigured
+
+from .env import PRODUCTION, env_str
+from .security import env_int
+
+
+def _rate(name: str, default: str) -> str:
+    """A DRF throttle rate ("20/min"), checked at start rather than at the first throttled request."""
+    value = env_str(name, default)
+    if not re.fullmatch(r"[1-9][0-9]*/(s|m|h|d)[a-z]*", value):
+        raise ImproperlyConfigured(f"{name} must be a rate such as 20/min, not {value!r}")
+    return value
+
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "accounts.authentication.CachedTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["accounts.permissions.ModelPermissions"],
+    "DEFAULT_PARSER_CLASSES": [
+        "wms.api.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_PAGINATION_CLASS": "wms.api.pagination.PageNumberPagination",
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
@@ -15,6 +36,13 @@ REST_FRAMEWORK = {
     "COERCE_DECIMAL_TO_STRING": True,
     "DATETIME_FORMAT": "iso-8601",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
+    # A client is its address (DRF's get_ident); X-Forwarded-For is believed only for this many
+    # proxies in front (production: one), so a client cannot choose its own address.
+    "NUM_PROXIES": env_int("WMS_NUM_PROXIES", 1 if PRODUCTION else 0),
+    "DEFAULT_THROTTLE_RATES": {
+        # Refused tokens (unknown, or of an inactive user) per client; valid tokens are not counted.
+        "unknown_token": _rate("WMS_UNKNOWN_TOKEN_RATE", "20/min"),
+    },
 }
 
 SPECTACULAR_SETTINGS = {

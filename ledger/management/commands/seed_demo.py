@@ -1,12 +1,14 @@
 """Demo data for the embedded default: one user per role, an admin, a small catalog, and a
 first day of movements posted through the ledger's own service.
 
-Safe to run again: what exists is kept. Prints the credentials and API tokens.
+Safe to run again: what exists is kept. Prints the credentials and API tokens. Refuses to run in
+production mode: demo users have passwords anyone can read here.
 """
 from decimal import Decimal
 
+from django.conf import settings
 from django.contrib.auth.models import Group, User
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from rest_framework.authtoken.models import Token
 
@@ -17,12 +19,18 @@ from ledger.requests import parse_movement
 from ledger.services import movements_post
 
 DEMO_PASSWORD_SUFFIX = "-demo-pass"
+REFUSED_IN_PRODUCTION = (
+    "seed_demo creates users with published passwords and refuses to run in production mode "
+    "(DATABASE_URL and CELERY_BROKER_URL are set)."
+)
 
 
 class Command(BaseCommand):
     help = "Create demo users (one per role, plus an admin) and a small demo catalog."
 
     def handle(self, *args, **options):
+        if settings.PRODUCTION:
+            raise CommandError(REFUSED_IN_PRODUCTION)
         with transaction.atomic():
             users = self._users()
             self._catalog()
