@@ -12,7 +12,7 @@ from . import serializers
 from .errors import MovementInvalid
 from .filters import MovementFilter
 from .models import Movement
-from .requests import parse_idempotency_key, parse_movement, parse_reversal
+from .requests import keyed_batch, parse_idempotency_key, parse_movement, parse_reversal
 from .services import movement_post, movements_post
 from .verification import ledger_head, ledger_verify
 
@@ -71,10 +71,20 @@ class MovementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         posted = movement_post(user=request.user, request=parse_movement(request.data, idempotency_key=_header_key(request)))
         return _posted_response([posted], serializers.MovementSerializer(posted.movement).data)
 
-    @extend_schema(request=serializers.BatchInputSerializer, responses={201: serializers.BatchOutputSerializer})
+    @extend_schema(
+        request=serializers.BatchInputSerializer,
+        responses={201: serializers.BatchOutputSerializer},
+        parameters=[OpenApiParameter(
+            "Idempotency-Key", str, OpenApiParameter.HEADER,
+            description="One key for the whole batch (items are then keyed `KEY:0`, `KEY:1`, ...; they must not carry "
+            "their own `idempotency_key`). A retry of the same batch returns the original response with "
+            "`Idempotent-Replayed: true`; the same key with another batch is a 422.",
+        )],
+    )
     @action(detail=False, methods=["post"])
     def batch(self, request):
         """Post a list of movements atomically (all or nothing); an error names the failing ``item``."""
+        header_key = _header_key(request)
         items = request.data.get("movements") if isinstance(request.data, dict) else None
         if not isinstance(items, list):
             raise MovementInvalid({"movements": ["Expected a list of movements."]})
@@ -84,6 +94,8 @@ class MovementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
                 parsed.append(parse_movement(data))
             except MovementInvalid as exc:
                 raise exc.for_item(item)
+        if header_key and parsed:
+            parsed = keyed_batch(parsed, header_key)
         posted = movements_post(user=request.user, requests=parsed)
         body = {"movements": serializers.MovementSerializer([p.movement for p in posted], many=True).data}
         return _posted_response(posted, body)
@@ -118,10 +130,15 @@ class LedgerHeadView(APIView):
 
 
 class LedgerVerifyView(APIView):
-    """Walk the hash chain (auditors): intact with N events and the head hash, or the first broken position."""
+    """Walk the hash chain over every row (auditors): intact with N events and the head hash, or the
+    first broken position and what is wrong there. With ``?expect=POSITION:HASH``, a head saved
+    earlier from ``ledger/head/``, the answer also says whether today's ledger extends it (200 either
+    way: the answer is data)."""
 
     permission_classes = [HasPermission.for_perms("ledger.verify_ledger")]
 
-    @extend_schema(responses=serializers.ChainReportSerializer)
+    @extend_schema(parameters=[serializers.VerifyQuerySerializer], responses=serializers.ChainReportSerializer)
     def get(self, request):
-        return Response(ledger_verify().as_dict())
+        query = serializers.VerifyQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        return Response(ledger_verify(expect=query.validated_data.get("expect")).as_dict())

@@ -1,9 +1,18 @@
-"""Decimal quantities and money: parsing client input, reading database values, writing text."""
+"""Decimal quantities and money: the accepted domain, parsing client input, reading database
+values, writing text.
+
+The domain keeps every value within 15 significant digits (12 whole digits and 3 decimals for a
+quantity, 9 and 4 for a unit cost), so that each stored value is exact on both databases: SQLite
+keeps 15 significant digits of a decimal, PostgreSQL all of them. An on-hand quantity is bounded
+the same way; sums over many rows live in projections whose columns (and, on SQLite, exact
+arithmetic) are sized for them.
+"""
 from decimal import Decimal, InvalidOperation
 
 QUANTITY_PLACES = 3
 MONEY_PLACES = 4
-MAX_WHOLE_DIGITS = 15  # 18 digits with 3 decimals, as the columns hold
+MAX_QUANTITY = Decimal("999999999999.999")  # a movement's quantity, a count, an on-hand balance
+MAX_UNIT_COST = Decimal("999999999.9999")
 _QUANTUM = Decimal(1).scaleb(-QUANTITY_PLACES)
 
 
@@ -23,9 +32,9 @@ def from_db(value) -> Decimal:
 NOT_A_NUMBER = 'A valid number is required (a decimal string such as "12.5").'
 
 
-def parse_decimal(raw, *, places: int, allow_zero: bool) -> Decimal:
-    """A client's non-negative decimal (string or JSON number); raises ValueError with a message
-    for a person."""
+def parse_decimal(raw, *, places: int, allow_zero: bool, maximum: Decimal) -> Decimal:
+    """A client's non-negative decimal (string or JSON number) up to ``maximum``; raises ValueError
+    with a message for a person."""
     if isinstance(raw, bool) or not isinstance(raw, (str, int, float)):
         raise ValueError(NOT_A_NUMBER)
     try:
@@ -34,8 +43,8 @@ def parse_decimal(raw, *, places: int, allow_zero: bool) -> Decimal:
         raise ValueError(NOT_A_NUMBER) from None
     if not value.is_finite():
         raise ValueError(NOT_A_NUMBER)
-    if abs(value) >= Decimal(10) ** MAX_WHOLE_DIGITS:
-        raise ValueError(f"Ensure that there are no more than {MAX_WHOLE_DIGITS} digits before the decimal point.")
+    if abs(value) > maximum:
+        raise ValueError(f"Must be at most {decimal_text(maximum)}.")
     if value.as_tuple().exponent < -places and value != value.quantize(Decimal(1).scaleb(-places)):
         raise ValueError(f"Ensure that there are no more than {places} decimal places.")
     if value < 0:

@@ -6,19 +6,24 @@ serializer per item. Errors map field names to messages, as DRF's do.
 """
 import hashlib
 import json
-from dataclasses import dataclass
+import unicodedata
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from datetime import timezone as dt_timezone
 
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from .errors import MovementInvalid
 from .models import MovementKind
-from .quantities import MONEY_PLACES, QUANTITY_PLACES, decimal_text, parse_decimal
+from .quantities import MAX_QUANTITY, MAX_UNIT_COST, MONEY_PLACES, QUANTITY_PLACES, decimal_text, parse_decimal
 
 MAX_REFERENCE = 64
 MAX_REASON = 1000
 MAX_KEY = 128
+# Business times the ledger accepts: from the Unix epoch (older history belongs in an opening
+# balance) to a small clock skew into the future.
+EARLIEST_OCCURRED_AT = datetime(1970, 1, 1, tzinfo=dt_timezone.utc)
 FUTURE_TOLERANCE = timedelta(minutes=5)
 
 POSTABLE_KINDS = (MovementKind.RECEIPT, MovementKind.ISSUE, MovementKind.TRANSFER, MovementKind.COUNT)
@@ -53,15 +58,21 @@ class MovementRequest:
     reason: str = ""
     idempotency_key: str | None = None
     reverses: int | None = None
+    # For an item of a batch sent under one Idempotency-Key: the digest of the whole batch, so that
+    # the same key with any other batch is a reused key, not a retry.
+    batch_digest: str = ""
 
     def fingerprint(self) -> str:
-        """SHA-256 of what was asked (the key aside), to tell a retry from a reused key."""
+        """SHA-256 of what was asked (the key aside), to tell a retry from a reused key. The same
+        instant written with another UTC offset is the same request."""
         parts = [
             self.kind, self.product, self.location, self.to_location,
             *(decimal_text(v) if v is not None else None for v in (self.quantity, self.counted_quantity, self.unit_cost)),
-            self.occurred_at.isoformat() if self.occurred_at else None,
+            self.occurred_at.astimezone(dt_timezone.utc).isoformat() if self.occurred_at else None,
             self.reference, self.reason, self.reverses,
         ]
+        if self.batch_digest:
+            parts.append(self.batch_digest)
         return hashlib.sha256(json.dumps(parts, separators=(",", ":")).encode()).hexdigest()
 
 
@@ -72,7 +83,12 @@ def _id(raw, errors, field) -> int | None:
     return int(raw)
 
 
-def _text(raw, errors, field, limit) -> str:
+# Text fields hold what a person can read: no unpaired surrogates (not text at all), no control
+# characters; a reason may run over lines.
+_LINE_BREAKS = frozenset("\t\n\r")
+
+
+def _text(raw, errors, field, limit, *, multiline: bool = False) -> str:
     if raw is None:
         return ""
     if not isinstance(raw, str):
@@ -80,6 +96,15 @@ def _text(raw, errors, field, limit) -> str:
         return ""
     if len(raw) > limit:
         errors[field] = [f"Ensure this field has no more than {limit} characters."]
+    for character in raw:
+        category = unicodedata.category(character)
+        if category == "Cs":
+            errors[field] = ["Contains an unpaired surrogate: not valid Unicode text."]
+        elif category == "Cc" and not (multiline and character in _LINE_BREAKS):
+            errors[field] = [f"Contains the control character U+{ord(character):04X}."]
+        else:
+            continue
+        break
     return raw.strip()
 
 
@@ -93,14 +118,25 @@ def parse_idempotency_key(raw, errors: dict, field: str = "idempotency_key") -> 
 
 
 def parse_occurred_at(raw, errors, now: datetime) -> datetime | None:
+    """A business time in the accepted domain, in UTC."""
     if raw is None:
         return None
-    value = parse_datetime(raw) if isinstance(raw, str) else None
+    try:
+        value = parse_datetime(raw) if isinstance(raw, str) else None
+    except ValueError:  # well-formed but impossible: hour 25, February 30th, an offset of a day
+        value = None
     if value is None:
-        errors["occurred_at"] = ["Datetime has wrong format. Use ISO 8601, e.g. 2026-11-25T09:30:00Z."]
+        errors["occurred_at"] = ["Not a valid date and time. Use ISO 8601, e.g. 2026-11-25T09:30:00Z."]
         return None
     if timezone.is_naive(value):
         errors["occurred_at"] = ["Include a time zone (Z or +hh:mm)."]
+        return None
+    try:
+        value = value.astimezone(dt_timezone.utc)
+    except OverflowError:  # year 1 with a positive offset, or year 9999 with a negative one
+        value = None
+    if value is None or value < EARLIEST_OCCURRED_AT:
+        errors["occurred_at"] = [f"A movement cannot have occurred before {EARLIEST_OCCURRED_AT.isoformat()}."]
         return None
     if value > now + FUTURE_TOLERANCE:
         errors["occurred_at"] = ["A movement cannot have occurred in the future."]
@@ -115,7 +151,7 @@ def _record_fields(data: dict, errors: dict, header_key: str | None) -> dict:
     return {
         "occurred_at": parse_occurred_at(data.get("occurred_at"), errors, timezone.now()),
         "reference": _text(data.get("reference"), errors, "reference", MAX_REFERENCE),
-        "reason": _text(data.get("reason"), errors, "reason", MAX_REASON),
+        "reason": _text(data.get("reason"), errors, "reason", MAX_REASON, multiline=True),
         "idempotency_key": header_key or body_key,
     }
 
@@ -146,14 +182,14 @@ def parse_movement(data, *, idempotency_key: str | None = None) -> MovementReque
         values["to_location"] = _id(data["to_location"], errors, "to_location")
         if values["to_location"] is not None and values["to_location"] == values.get("location"):
             errors["to_location"] = ["A transfer moves stock between two different locations."]
-    for field, places, allow_zero in (
-        ("quantity", QUANTITY_PLACES, False),
-        ("counted_quantity", QUANTITY_PLACES, True),
-        ("unit_cost", MONEY_PLACES, True),
+    for field, places, allow_zero, maximum in (
+        ("quantity", QUANTITY_PLACES, False, MAX_QUANTITY),
+        ("counted_quantity", QUANTITY_PLACES, True, MAX_QUANTITY),
+        ("unit_cost", MONEY_PLACES, True, MAX_UNIT_COST),
     ):
         if data.get(field) is not None and field in FIELDS_BY_KIND[kind]:
             try:
-                values[field] = parse_decimal(data[field], places=places, allow_zero=allow_zero)
+                values[field] = parse_decimal(data[field], places=places, allow_zero=allow_zero, maximum=maximum)
             except ValueError as exc:
                 errors[field] = [str(exc)]
     values.update(_record_fields(data, errors, idempotency_key))
@@ -175,3 +211,20 @@ def parse_reversal(data, *, movement_id: int, idempotency_key: str | None = None
     return MovementRequest(
         kind=MovementKind.REVERSAL.value, product=None, location=None, reverses=movement_id, **values
     )
+
+
+def keyed_batch(requests: list[MovementRequest], key: str) -> list[MovementRequest]:
+    """A batch sent under one ``Idempotency-Key``: item ``i`` is keyed ``KEY:i``, and each item's
+    fingerprint covers the whole batch, so a retry of the same batch replays it all and the same key
+    with any other batch (even one that only adds or drops items) is a reused key."""
+    if any(request.idempotency_key for request in requests):
+        raise MovementInvalid({"Idempotency-Key": [
+            "Give either one Idempotency-Key header for the whole batch or an idempotency_key per item, not both."
+        ]})
+    longest = f"{key}:{len(requests) - 1}"
+    if len(longest) > MAX_KEY:
+        raise MovementInvalid({"Idempotency-Key": [
+            f"A batch key leaves room for ':<item>' within {MAX_KEY} characters; {longest!r} is too long."
+        ]})
+    digest = hashlib.sha256("".join(request.fingerprint() for request in requests).encode()).hexdigest()
+    return [replace(request, idempotency_key=f"{key}:{item}", batch_digest=digest) for item, request in enumerate(requests)]

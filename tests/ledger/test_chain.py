@@ -102,7 +102,7 @@ def test_postgres_writes_the_canonical_form_exactly_as_python_does(post, product
     """Verification streams the canonical text from PostgreSQL; it must be Python's, byte for byte,
     for awkward text, zero and whole quantities, nulls and times."""
     post(kind="receipt", product=product.pk, location=bins[0].pk, quantity="1000", unit_cost="0.1000",
-         reason='quote " backslash \\ tab \t newline \n ctrl \x01 unicode é ✓ \u2028', reference="/slash/")
+         reason='quote " backslash \\ tab \t newline \n nbsp \u00a0 unicode é ✓ \u2028', reference="/slash/")
     post(kind="count", product=product.pk, location=bins[0].pk, counted_quantity="999.999")
     post(kind="count", product=product.pk, location=bins[0].pk, counted_quantity="0")
     sql = f"SELECT m.position, {chain.canonical_sql(Movement)} FROM ledger_movement m ORDER BY m.position"
