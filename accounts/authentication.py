@@ -3,15 +3,15 @@
 A clerk's scanner or an ERP posts thousands of movements an hour; looking up the token, the user
 and the user's permissions costs three queries on every one. Each process remembers the users it
 has authenticated until anything about users, tokens, groups or permissions changes (see
-``wms.generations``): a revoked token or a removed role takes effect in the changing process at
+``common.generations``): a revoked token or a removed role takes effect in the changing process at
 once and in every other within a second.
 """
 from rest_framework.authentication import TokenAuthentication
 
 from accounts.throttling import unknown_tokens_throttled
-from wms.generations import Generation
+from common.generations import Generation
 
-credentials = Generation("auth:generation")
+credentials = Generation("auth")
 
 
 class CachedTokenAuthentication(TokenAuthentication):

@@ -8,7 +8,7 @@ from .authentication import credentials
 
 def connect() -> None:
     for model in (User, Group, Token):
-        post_save.connect(credentials.bump, sender=model, dispatch_uid=f"auth-cache-save-{model.__name__}")
-        post_delete.connect(credentials.bump, sender=model, dispatch_uid=f"auth-cache-delete-{model.__name__}")
+        post_save.connect(credentials.forget, sender=model, dispatch_uid=f"auth-cache-save-{model.__name__}")
+        post_delete.connect(credentials.forget, sender=model, dispatch_uid=f"auth-cache-delete-{model.__name__}")
     for through in (User.groups.through, User.user_permissions.through, Group.permissions.through):
-        m2m_changed.connect(credentials.bump, sender=through, dispatch_uid=f"auth-cache-m2m-{through.__name__}")
+        m2m_changed.connect(credentials.forget, sender=through, dispatch_uid=f"auth-cache-m2m-{through.__name__}")

@@ -11,5 +11,5 @@ class CatalogConfig(AppConfig):
         from .selectors import catalog_changes
 
         for model in (Product, Location, Warehouse):
-            post_save.connect(catalog_changes.bump, sender=model, dispatch_uid=f"catalog-changes-save-{model.__name__}")
-            post_delete.connect(catalog_changes.bump, sender=model, dispatch_uid=f"catalog-changes-delete-{model.__name__}")
+            post_save.connect(catalog_changes.forget, sender=model, dispatch_uid=f"catalog-changes-save-{model.__name__}")
+            post_delete.connect(catalog_changes.forget, sender=model, dispatch_uid=f"catalog-changes-delete-{model.__name__}")

@@ -1,7 +1,7 @@
 """Reads of the catalog that more than one place needs."""
 from django.db import connection
 
-from wms.generations import Generation
+from common.generations import Generation
 
 from .models import Category, Location, Product, Warehouse
 
@@ -19,15 +19,15 @@ def category_with_descendants(category_id: int) -> list[int]:
     return found
 
 
-# Posting checks products and locations on every movement; they change rarely. Saving a product,
-# location or warehouse moves this on (see ``apps``); ``QuerySet.update`` does not, so code that
-# changes them in bulk must call ``catalog_changes.bump()``.
-catalog_changes = Generation("catalog:generation")
+# Posting checks products and locations on every movement; they change rarely. Any change to a
+# product, location or warehouse moves this on (database triggers, see the migrations).
+catalog_changes = Generation("catalog")
 
 
 def catalog_facts(product_ids, location_ids) -> tuple[dict[int, tuple[str, bool]], dict[int, tuple[str, bool]]]:
-    """What posting checks: {product id: (sku, active)} and {location id: ("WAREHOUSE/CODE", active)}.
-    Ids not in the catalog are absent. Remembered per process; the rest read in one query."""
+    """What posting checks: {product id: (sku, active)} and {location id: ("WAREHOUSE/CODE", active)},
+    where a location is active only while its warehouse is. Ids not in the catalog are absent.
+    Remembered per process; the rest read in one query."""
     catalog_changes.current()
     memo = catalog_changes.memo
     missing_products = [pk for pk in product_ids if ("p", pk) not in memo]
@@ -46,7 +46,7 @@ def _read_catalog(product_ids: list[int], location_ids: list[int]) -> list[tuple
         f"SELECT 'p', id, sku, is_active FROM {Product._meta.db_table} "
         f"WHERE id IN ({', '.join(['%s'] * len(product_ids))}) "
         f"UNION ALL "
-        f"SELECT 'l', l.id, w.code || '/' || l.code, l.is_active FROM {Location._meta.db_table} l "
+        f"SELECT 'l', l.id, w.code || '/' || l.code, l.is_active AND w.is_active FROM {Location._meta.db_table} l "
         f"JOIN {Warehouse._meta.db_table} w ON w.id = l.warehouse_id "
         f"WHERE l.id IN ({', '.join(['%s'] * len(location_ids))})"
     )

@@ -306,5 +306,6 @@ def test_posting_costs_a_small_fixed_number_of_queries(clerk_client, post, produ
         with CaptureQueriesContext(connection) as queries:
             response = clerk_client.post(MOVEMENTS, body, format="json", HTTP_IDEMPOTENCY_KEY=f"q-{body['kind']}")
         assert response.status_code == 201
-        statements = [q["sql"] for q in queries.captured_queries if "SAVEPOINT" not in q["sql"]]
+        # Savepoints aside, and the generation counters, which a process reads at most once a second.
+        statements = [q["sql"] for q in queries.captured_queries if "SAVEPOINT" not in q["sql"] and "common_generation" not in q["sql"]]
         assert len(statements) == expected, (body["kind"], statements)

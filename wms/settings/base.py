@@ -26,6 +26,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "axes",
+    "common",
     "accounts",
     "catalog",
     "ledger",
@@ -89,6 +90,9 @@ if PRODUCTION:
             # per call, which costs more than the round trip on a posting's hot path.
             "BACKEND": "django_redis.cache.RedisCache",
             "LOCATION": env_str("REDIS_URL", env_str("CELERY_BROKER_URL")),
+            # Redis is a cache here, never the source of truth: an unreachable one costs a bounded
+            # wait, and its callers go on without it (see projections.tasks and accounts.throttling).
+            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.5, "SOCKET_TIMEOUT": 0.5},
         }
     }
 else:
