@@ -1,4 +1,5 @@
 """Celery tasks: thin wrappers around the services, and the hook that queues a catch-up."""
+import logging
 import time
 
 from celery import shared_task
@@ -6,13 +7,19 @@ from django.core.cache import cache
 
 from . import services
 
+logger = logging.getLogger(__name__)
+
 PENDING_KEY = "projections:catch-up-pending"
 PENDING_TTL = 60  # seconds; a lost message only delays the next catch-up (the beat runs anyway)
 # A catch-up starts this long after the posting that queued it, so that under load one run
 # applies the postings of that moment together instead of one run each.
 GATHER_SECONDS = 0.2
+# Redis (cache and broker) is not the source of truth: while it is unreachable, postings go on and
+# stop trying to queue catch-ups for this long after a failure; the beat catches up once it is back.
+BACKOFF_SECONDS = 5.0
 
 _queued_here_at = {"at": float("-inf")}
+_failed_at = {"at": float("-inf")}
 
 
 @shared_task(name="projections.catch_up")
@@ -36,9 +43,23 @@ def schedule_catch_up(**_signal_kwargs) -> None:
     """
     now = time.monotonic()
     eager = catch_up.app.conf.task_always_eager
-    if not eager and now - _queued_here_at["at"] < GATHER_SECONDS:
+    if eager:
+        catch_up.apply()
         return
-    if cache.add(PENDING_KEY, 1, PENDING_TTL):
-        catch_up.apply_async(countdown=GATHER_SECONDS)
-        if not eager:
+    if now - _queued_here_at["at"] < GATHER_SECONDS or now - _failed_at["at"] < BACKOFF_SECONDS:
+        return
+    try:
+        if cache.add(PENDING_KEY, 1, PENDING_TTL):
+            _queue_catch_up()
             _queued_here_at["at"] = now
+    except Exception:  # Redis down or unreachable: the posting stands; say so once per back-off
+        _failed_at["at"] = now
+        logger.warning("could not queue a projection catch-up; retrying in %.0f s", BACKOFF_SECONDS, exc_info=True)
+
+
+def _queue_catch_up() -> None:
+    try:
+        catch_up.apply_async(countdown=GATHER_SECONDS)
+    except Exception:
+        cache.delete(PENDING_KEY)  # nothing is queued: let the next posting try again
+        raise

@@ -55,7 +55,7 @@ def test_production_mode_needs_a_secret_key():
     assert refused.returncode != 0
     assert "DJANGO_SECRET_KEY must be set in production mode" in refused.stderr
     started = run_with({**production, "DJANGO_SECRET_KEY": "s3cret"})
-    assert started.stdout.split() == ["django.db.backends.postgresql", "False", "False"], started.stderr
+    assert started.stdout.split() == ["common.backends.postgresql", "False", "False"], started.stderr
 
 
 def test_a_sqlite_database_url_is_taken_as_it_is(tmp_path):

@@ -5,6 +5,7 @@ per-field messages; domain errors carry their code and data. The transaction is 
 rollback, as DRF's own handler does.
 """
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.db import InterfaceError, OperationalError
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -34,10 +35,25 @@ def _flatten(detail):
     return str(detail)
 
 
+class DatabaseUnavailable(exceptions.APIException):
+    """The database could not answer (it restarts, or a lock was held past lock_timeout). The same
+    request with the same Idempotency-Key is safe to send again: it is never posted twice."""
+
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_code = "service_unavailable"
+    default_detail = (
+        "The ledger could not answer (busy or restarting). Send the same request again shortly, "
+        "with the same Idempotency-Key: it is never posted twice."
+    )
+    wait = 1
+
+
 def exception_handler(exc, context):
     if isinstance(exc, DomainError):
         set_rollback()
         return Response(exc.as_dict(), status=exc.status)
+    if isinstance(exc, (OperationalError, InterfaceError)):
+        exc = DatabaseUnavailable()
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):

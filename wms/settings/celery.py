@@ -10,6 +10,11 @@ else:
     CELERY_TASK_EAGER_PROPAGATES = True
 
 CELERY_RESULT_BACKEND = env_str("CELERY_RESULT_BACKEND") or None
+# Queuing a task from a request gives up quickly when the broker is down (the posting has committed;
+# the beat queues a catch-up once the broker is back); workers keep reconnecting on their own.
+CELERY_BROKER_CONNECTION_TIMEOUT = 1.0
+CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 0.5}
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
