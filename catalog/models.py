@@ -36,6 +36,7 @@ class Category(models.Model):
         return self.name
 
     CYCLE_MESSAGE = "A category cannot be its own ancestor."
+    ROOT_NAME_TAKEN = "A top-level category with this name already exists."
 
     def would_be_own_ancestor(self, parent: "Category | None") -> bool:
         """Whether placing this (saved) category under ``parent`` would close a loop in the tree."""

@@ -31,7 +31,9 @@ class InactiveLocation(DomainError):
     code = "inactive_location"
 
     def __init__(self, *, location_id: int, label: str):
-        super().__init__(f"Location {label} is inactive; it takes no new movements.", location=location_id)
+        super().__init__(
+            f"Location {label} is inactive (or its warehouse is); it takes no new movements.", location=location_id
+        )
 
 
 class InsufficientStock(DomainError):

@@ -187,3 +187,18 @@ def test_deactivation_reaches_posting_at_once(manager_client, clerk_client, prod
     manager_client.patch(f"{PRODUCTS}{product.pk}/", {"is_active": True}, format="json")
     refused = clerk_client.post("/api/v1/movements/", {**body, "location": bins[1].pk}, format="json")
     assert refused.json()["code"] == "inactive_location"
+
+
+@pytest.mark.parametrize("how", ["create", "rename"])
+def test_a_second_top_level_category_with_a_taken_name_is_400(manager_client, db, how):
+    from catalog.models import Category
+
+    Category.objects.create(name="Paint")
+    if how == "create":
+        response = manager_client.post("/api/v1/categories/", {"name": "Paint"}, format="json")
+    else:
+        other = Category.objects.create(name="Tools")
+        response = manager_client.patch(f"/api/v1/categories/{other.pk}/", {"name": "Paint"}, format="json")
+    assert response.status_code == 400
+    assert response.json()["errors"] == {"name": [Category.ROOT_NAME_TAKEN]}
+    assert Category.objects.filter(name="Paint").count() == 1
