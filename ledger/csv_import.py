@@ -1,25 +1,53 @@
 """Importing movements from a CSV file, with the same rules as the API.
 
-Columns (a header row names them; order is free): ``kind``, ``sku``, ``location`` or
-``from_location`` and ``to_location`` as ``WAREHOUSE/CODE``, ``quantity``, ``counted_quantity``,
-``unit_cost``, ``occurred_at``, ``reference``, ``reason``, ``idempotency_key`` (optional).
+The file is UTF-8 text (a byte-order mark is allowed). Its first line is a header naming the
+columns, in any order, each at most once: ``kind``, ``sku``, ``location`` or ``from_location`` and
+``to_location`` as ``WAREHOUSE/CODE``, ``quantity``, ``counted_quantity``, ``unit_cost``,
+``occurred_at``, ``reference``, ``reason``, ``idempotency_key`` (optional). Every row has exactly
+as many values as the header has columns (quote a value that holds a comma); blank lines are
+skipped. Every row is checked before anything is posted, and every bad row is reported with its
+line; a file that cannot be read as CSV is refused with the line where reading stopped.
 
-Every row is checked before anything is posted; bad rows are all reported with their line
-numbers. A row without a key gets ``csv-<file digest>-<line>``, so importing the same file again
-posts nothing twice.
+Modes. By default the whole file is one posting: all rows or none. It is checked, planned and
+applied to the guard rows before the ledger head is locked, and the head is held only to append,
+so other clerks keep posting meanwhile. ``commit_every_batch`` commits each batch of ``batch_size``
+rows on its own instead (for files too large to post at once); a refusal then keeps the batches
+before it.
+
+Row keys. Each movement is posted under an idempotency key, so posting a row twice is a replay,
+not a second movement. A row's ``idempotency_key`` value, when given, is its key: that gives full
+control (use, say, the ERP's document line id). Otherwise the key is built from the import's name
+(the file's base name unless ``import_id`` says otherwise), the row's own content (normalized: the
+product and location it names, quantities as numbers, the time in UTC, reference, reason) and, for
+identical rows, how many times the same content came before it in the file::
+
+    csv:<import name, first 48 characters>:<32 hex of SHA-256(import name, content)>:<occurrence>
+
+So a row keeps its key when other rows of the file are fixed, added or removed; two identical
+rows are two movements; and two files with different names never share a key.
+
+Resuming after a failure: fix the bad rows and rerun the same file (the same name, or the same
+``import_id``). Rows already committed are answered from the ledger ("already in the ledger"),
+the rest are posted. Do not edit rows that were already imported: an edited row is a new movement
+(correct a posted movement by reversing it), and neither rename the file nor change the import
+name between runs, since either gives every row a new key.
 """
+import codecs
 import csv
 import hashlib
+import io
+import json
+import os
+from collections import Counter
 from collections.abc import Iterator
-from contextlib import nullcontext
-from dataclasses import dataclass
-
-from django.db import transaction
+from dataclasses import dataclass, replace
+from datetime import timezone
 
 from catalog.models import Location, Product
 from wms.errors import DomainError
 
 from .errors import MovementInvalid
+from .quantities import decimal_text
 from .requests import MovementRequest, parse_movement
 from .services import MAX_BATCH, movements_post
 
@@ -28,21 +56,36 @@ KNOWN_COLUMNS = {
     "kind", "sku", *LOCATION_COLUMNS, "quantity", "counted_quantity", "unit_cost",
     "occurred_at", "reference", "reason", "idempotency_key",
 }
+KEY_PREFIX = "csv"
+KEY_LABEL = 48  # characters of the import name shown in a key; the digest covers all of it
+KEY_DIGEST = 32  # hex characters of SHA-256: 128 bits
+
+ROWS_REFUSED = "{count} bad row(s); nothing was imported."
+FILE_REFUSED = "The file cannot be imported; nothing was imported."
 
 
 @dataclass(frozen=True)
 class RowError:
-    line: int
+    """What is wrong, and on which line of the file (None: the file as a whole)."""
+
+    line: int | None
     message: str
 
     def __str__(self) -> str:
-        return f"line {self.line}: {self.message}"
+        return self.message if self.line is None else f"line {self.line}: {self.message}"
 
 
 class ImportRefused(Exception):
-    def __init__(self, errors: list[RowError]):
-        super().__init__(f"{len(errors)} bad row(s); nothing was imported")
+    """The file, or rows of it, cannot be imported; ``errors`` say where and why."""
+
+    def __init__(self, errors: list[RowError], *, summary: str | None = None):
+        super().__init__(summary or ROWS_REFUSED.format(count=len(errors)))
         self.errors = errors
+
+    @classmethod
+    def file(cls, message: str, *, line: int | None = None) -> "ImportRefused":
+        """The file cannot be read as CSV movements at all."""
+        return cls([RowError(line, message)], summary=FILE_REFUSED)
 
 
 @dataclass(frozen=True)
@@ -56,31 +99,134 @@ def _messages(errors: dict) -> str:
     return "; ".join(f"{field}: {' '.join(messages)}" for field, messages in errors.items())
 
 
-def read_requests(path: str) -> list[tuple[int, MovementRequest]]:
-    """Parse and check every row; raise ``ImportRefused`` listing each bad one."""
-    with open(path, "rb") as raw:
-        digest = hashlib.sha256(raw.read()).hexdigest()[:16]
+def import_name(path: str, import_id: str | None = None) -> str:
+    """The name that row keys are built from: ``import_id``, or else the file's base name."""
+    name = os.path.basename(os.path.normpath(path)) if import_id is None else import_id
+    if not name.strip() or not name.isprintable():
+        raise ImportRefused.file(f"An import name is printable text, not {name!r}.")
+    return name
+
+
+def read_requests(path: str, *, import_id: str | None = None) -> list[tuple[int, MovementRequest]]:
+    """Parse and check every row, keyed; return (line, request) pairs in file order, or raise
+    ``ImportRefused`` listing each bad row."""
+    reader = csv.reader(io.StringIO(_read_text(path), newline=""), strict=True)
+    name = import_name(path, import_id)
+    columns = _columns(reader)
     products = dict(Product.objects.values_list("sku", "pk"))
     locations = {f"{wh}/{code}": pk for pk, wh, code in Location.objects.values_list("pk", "warehouse__code", "code")}
     requests, errors = [], []
-    with open(path, newline="", encoding="utf-8-sig") as handle:
-        reader = csv.DictReader(handle)
-        unknown = set(reader.fieldnames or []) - KNOWN_COLUMNS
-        if not reader.fieldnames or unknown:
-            raise ImportRefused([RowError(1, f"unknown or missing columns: {sorted(unknown) or 'no header'}")])
-        for row in reader:
-            line = reader.line_num
-            try:
-                requests.append((line, _request(row, line, digest, products, locations)))
-            except MovementInvalid as exc:
-                errors.append(RowError(line, _messages(exc.extra["errors"])))
+    occurrences: Counter[str] = Counter()
+    key_lines: dict[str, int] = {}
+    for line, cells in _records(reader, errors):
+        if len(cells) != len(columns):
+            errors.append(RowError(line, _width_message(len(cells), len(columns))))
+            continue
+        try:
+            request = _request(dict(zip(columns, cells)), products, locations)
+        except MovementInvalid as exc:
+            errors.append(RowError(line, _messages(exc.extra["errors"])))
+            continue
+        if request.idempotency_key is None:
+            content = _content(request)
+            occurrences[content] += 1
+            request = replace(request, idempotency_key=row_key(name, content, occurrences[content]))
+        first = key_lines.setdefault(request.idempotency_key, line)
+        if first != line:
+            used = f"idempotency_key: {request.idempotency_key!r} is already used on line {first}."
+            errors.append(RowError(line, used))
+            continue
+        requests.append((line, request))
     if errors:
         raise ImportRefused(errors)
+    if not requests:
+        raise ImportRefused.file("No movements: the file has a header but no rows.", line=2)
     return requests
 
 
-def _request(row: dict, line: int, digest: str, products: dict, locations: dict) -> MovementRequest:
-    data = {k: v.strip() for k, v in row.items() if k and v is not None and v.strip() != ""}
+def _read_text(path: str) -> str:
+    """The file's text; refuse, with the line, a file that is not UTF-8 text."""
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read()
+    except FileNotFoundError:
+        raise ImportRefused.file(f"No file {path!r}.") from None
+    except IsADirectoryError:
+        raise ImportRefused.file(f"{path!r} is a directory, not a CSV file.") from None
+    except OSError as exc:
+        raise ImportRefused.file(f"Cannot read {path!r}: {exc.strerror or exc}.") from None
+    start = len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0
+    try:
+        text = data[start:].decode("utf-8")
+    except UnicodeDecodeError as exc:
+        offset = start + exc.start
+        raise ImportRefused.file(
+            f"Not UTF-8 text: byte 0x{data[offset]:02X} at byte offset {offset} cannot be decoded "
+            "(save the file as CSV UTF-8).",
+            line=data.count(b"\n", 0, offset) + 1,
+        ) from None
+    nul = text.find("\0")
+    if nul != -1:
+        raise ImportRefused.file(
+            "A NUL character: this is not a CSV text file (UTF-16? save it as CSV UTF-8).",
+            line=text.count("\n", 0, nul) + 1,
+        )
+    return text
+
+
+def _columns(reader) -> list[str]:
+    """The header's column names; refuse an empty file and empty, unknown or repeated columns."""
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise ImportRefused.file("The file is empty; its first line must name the columns.", line=1) from None
+    except csv.Error as exc:
+        raise ImportRefused.file(f"Malformed CSV: {exc}.", line=1) from None
+    columns = [name.strip() for name in header]
+    if not any(columns):
+        raise ImportRefused.file("No header: the first line must name the columns.", line=1)
+    problems = []
+    if "" in columns:
+        problems.append(f"column {columns.index('') + 1} has no name")
+    unknown = [name for name in columns if name and name not in KNOWN_COLUMNS]
+    if unknown:
+        known = ", ".join(sorted(KNOWN_COLUMNS))
+        problems.append(f"unknown column(s) {', '.join(map(repr, unknown))} (known: {known})")
+    repeated = sorted(name for name, count in Counter(columns).items() if name and count > 1)
+    if repeated:
+        problems.append(f"column(s) named more than once: {', '.join(map(repr, repeated))}")
+    if problems:
+        raise ImportRefused.file(f"Bad header: {'; '.join(problems)}.", line=1)
+    return columns
+
+
+def _records(reader, errors: list[RowError]) -> Iterator[tuple[int, list[str]]]:
+    """Each non-blank record with the line it starts on. Malformed CSV ends the reading with an
+    error in ``errors`` (past it, where one value ends and the next begins is a guess)."""
+    while True:
+        line = reader.line_num + 1
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            hint = " (a quote opened here is never closed)" if "end of data" in str(exc) else ""
+            errors.append(RowError(line, f"Malformed CSV: {exc}{hint}."))
+            return
+        if any(cell.strip() for cell in cells):
+            yield line, cells
+
+
+def _width_message(values: int, columns: int) -> str:
+    more = "more" if values > columns else "fewer"
+    return (
+        f"{values} values but the header has {columns} columns ({more} than it names; "
+        "quote a value that holds a comma)."
+    )
+
+
+def _request(row: dict, products: dict, locations: dict) -> MovementRequest:
+    data = {k: v.strip() for k, v in row.items() if v.strip() != ""}
     errors = {}
     sku = data.pop("sku", None)
     if sku is not None:
@@ -93,14 +239,35 @@ def _request(row: dict, line: int, digest: str, products: dict, locations: dict)
             if label not in locations:
                 errors[column] = [f"No location {label!r} (write WAREHOUSE/CODE)."]
             data[column] = locations.get(label, 0)
-    data.setdefault("idempotency_key", f"csv-{digest}-{line}")
     try:
         request = parse_movement(data)
     except MovementInvalid as exc:
         errors = {**exc.extra["errors"], **errors}
     if errors:
         raise MovementInvalid({("sku" if k == "product" else k): v for k, v in errors.items()})
+    if request.occurred_at is not None:  # one instant, one text: the key and the fingerprint agree
+        request = replace(request, occurred_at=request.occurred_at.astimezone(timezone.utc))
     return request
+
+
+def _content(request: MovementRequest) -> str:
+    """What a row asks, normalized: equal for rows that ask the same, however they are written."""
+    return json.dumps(
+        [
+            request.kind, request.product, request.location, request.to_location,
+            *(None if v is None else decimal_text(v)
+              for v in (request.quantity, request.counted_quantity, request.unit_cost)),
+            request.occurred_at.isoformat() if request.occurred_at else None,
+            request.reference, request.reason,
+        ],
+        separators=(",", ":"),
+    )
+
+
+def row_key(name: str, content: str, occurrence: int) -> str:
+    """The idempotency key of the ``occurrence``-th row (from 1) with ``content`` in import ``name``."""
+    digest = hashlib.sha256(json.dumps([name, content]).encode()).hexdigest()[:KEY_DIGEST]
+    return f"{KEY_PREFIX}:{name[:KEY_LABEL]}:{digest}:{occurrence}"  # at most 86 + digits <= MAX_KEY
 
 
 def _chunks(items: list, size: int) -> Iterator[list]:
@@ -108,24 +275,36 @@ def _chunks(items: list, size: int) -> Iterator[list]:
         yield items[start:start + size]
 
 
-def movements_import(*, user, path: str, batch_size: int = 1000, commit_every_batch: bool = False) -> ImportResult:
-    """Post a CSV file's movements in order, in batches.
-
-    By default the whole file is one transaction: all rows or none. ``commit_every_batch`` commits
-    each batch instead (for very large files, so clerks are not held up); rerun the unchanged file
-    to finish after a failure.
-    """
-    requests = read_requests(path)
-    batch_size = max(1, min(batch_size, MAX_BATCH))
+def movements_import(
+    *, user, path: str, import_id: str | None = None, batch_size: int = 1000, commit_every_batch: bool = False,
+) -> ImportResult:
+    """Post a CSV file's movements in order: the whole file at once (all or none), or with
+    ``commit_every_batch`` each batch of ``batch_size`` rows in its own transaction. Rerun the
+    file to resume after a failure (see the module's docstring)."""
+    requests = read_requests(path, import_id=import_id)
+    if commit_every_batch:
+        batches = list(_chunks(requests, max(1, min(batch_size, MAX_BATCH))))
+    else:
+        batches = [requests]
     posted = replayed = 0
-    with nullcontext() if commit_every_batch else transaction.atomic():
-        for chunk in _chunks(requests, batch_size):
-            try:
-                results = movements_post(user=user, requests=[r for _, r in chunk])
-            except DomainError as exc:
-                item = exc.extra.get("item", 0)
-                raise ImportRefused([RowError(chunk[item][0], exc.message)]) from exc
-            replayed += sum(r.replayed for r in results)
-            posted += sum(not r.replayed for r in results)
+    for batch in batches:
+        try:
+            # One call per batch: the service checks, plans and locks the guard rows first and
+            # holds the ledger head only to append. max_batch=None: the file's size is ours to choose.
+            results = movements_post(user=user, requests=[r for _, r in batch], max_batch=None)
+        except DomainError as exc:
+            error = RowError(batch[exc.extra.get("item", 0)][0], exc.message)
+            raise ImportRefused([error], summary=_refused_from(batch[0][0], posted, replayed)) from exc
+        replayed += sum(r.replayed for r in results)
+        posted += sum(not r.replayed for r in results)
     return ImportResult(rows=len(requests), posted=posted, replayed=replayed)
 
+
+def _refused_from(line: int, posted: int, replayed: int) -> str:
+    """The summary of a refusal in the batch that starts on ``line``."""
+    if not posted + replayed:
+        return ROWS_REFUSED.format(count=1)
+    return (
+        f"1 bad row(s); the {posted + replayed} rows before line {line} are in the ledger ({posted} posted now, "
+        f"{replayed} already there), none from line {line} on. Fix the bad row and rerun the same file to resume."
+    )
