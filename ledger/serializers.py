@@ -10,6 +10,7 @@ from catalog.models import MONEY, QUANTITY
 
 from .models import Movement, MovementKind
 from .requests import MAX_KEY, MAX_REASON, MAX_REFERENCE, POSTABLE_KINDS
+from .verification import PROBLEM_CODES, SAVED_HEAD_FORMAT, SAVED_HEAD_PATTERN, SavedHead
 
 
 class BalanceSerializer(serializers.Serializer):
@@ -123,6 +124,41 @@ class ReversalInputSerializer(serializers.Serializer):
     reason = serializers.CharField(required=False, max_length=MAX_REASON)
 
 
+class HeadSerializer(serializers.Serializer):
+    position = serializers.IntegerField()
+    hash = serializers.CharField()
+
+
+class VerifyQuerySerializer(serializers.Serializer):
+    expect = serializers.RegexField(
+        SAVED_HEAD_PATTERN, required=False, error_messages={"invalid": f"Expected {SAVED_HEAD_FORMAT}."},
+        help_text="A head saved earlier from `ledger/head/`, as `POSITION:HASH`: the answer says in "
+        "`expected_head` whether today's ledger extends it.",
+    )
+
+    def validate_expect(self, value: str) -> SavedHead:
+        try:
+            return SavedHead.parse(value)
+        except ValueError as exc:
+            raise serializers.ValidationError(str(exc)) from None
+
+    def validate(self, attrs):
+        # DRF takes a blank query value for an absent one; an auditor's empty ``?expect=`` must not
+        # pass for a plain verification.
+        if "expect" not in attrs and "expect" in self.initial_data:
+            raise serializers.ValidationError({"expect": [f"Expected {SAVED_HEAD_FORMAT}."]})
+        return attrs
+
+
+class ExtensionReportSerializer(serializers.Serializer):
+    position = serializers.IntegerField()
+    hash = serializers.CharField()
+    extends = serializers.BooleanField(
+        help_text="The chain verifies from genesis through `position` and the event there carries `hash`."
+    )
+    problem = serializers.CharField(allow_null=True, help_text="Why not, for a person.")
+
+
 class ChainReportSerializer(serializers.Serializer):
     intact = serializers.BooleanField()
     events = serializers.IntegerField()
@@ -130,8 +166,5 @@ class ChainReportSerializer(serializers.Serializer):
     head_hash = serializers.CharField()
     first_broken_position = serializers.IntegerField(allow_null=True)
     problem = serializers.CharField(allow_null=True)
-
-
-class HeadSerializer(serializers.Serializer):
-    position = serializers.IntegerField()
-    hash = serializers.CharField()
+    problem_code = serializers.ChoiceField(choices=PROBLEM_CODES, allow_null=True)
+    expected_head = ExtensionReportSerializer(allow_null=True, help_text="Given `expect`: whether the ledger extends it.")
