@@ -1,9 +1,31 @@
+from datetime import timezone
+
 import django_filters
+from django.core.exceptions import ValidationError
 from django.db.models import Q
+from django_filters.fields import IsoDateTimeField
 
 from catalog.models import Location, Product
 
 from .models import Movement, MovementKind
+
+
+class UTCDateTimeField(IsoDateTimeField):
+    """An ISO 8601 time, in UTC: PostgreSQL refuses offsets past 15:59 that Python accepts, and an
+    instant outside Python's calendar in UTC (year 1 at +01:00) is no time at all."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if value is None:
+            return None
+        try:
+            return value.astimezone(timezone.utc)
+        except OverflowError:
+            raise ValidationError("Date and time out of range.", code="invalid") from None
+
+
+class UTCDateTimeFilter(django_filters.IsoDateTimeFilter):
+    field_class = UTCDateTimeField
 
 
 class MovementFilter(django_filters.FilterSet):
@@ -15,9 +37,9 @@ class MovementFilter(django_filters.FilterSet):
     kind = django_filters.ChoiceFilter(choices=MovementKind.choices)
     user = django_filters.NumberFilter(field_name="user_id")
     reference = django_filters.CharFilter()
-    occurred_after = django_filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="gte")
-    occurred_before = django_filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="lt")
-    occurred_until = django_filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="lte")
+    occurred_after = UTCDateTimeFilter(field_name="occurred_at", lookup_expr="gte")
+    occurred_before = UTCDateTimeFilter(field_name="occurred_at", lookup_expr="lt")
+    occurred_until = UTCDateTimeFilter(field_name="occurred_at", lookup_expr="lte")
     position_after = django_filters.NumberFilter(field_name="position", lookup_expr="gt")
     position_until = django_filters.NumberFilter(field_name="position", lookup_expr="lte")
 

@@ -7,7 +7,7 @@ from .models import Checkpoint, LocationStock, ProductLocationStock, ProductStoc
 
 @admin.register(Checkpoint)
 class CheckpointAdmin(ReadOnlyAdmin):
-    list_display = ("name", "position", "events_applied", "updated_at", "rebuilt_at")
+    list_display = ("name", "position", "events_applied", "updated_at", "rebuilt_at", "error", "failed_at")
 
 
 @admin.register(ProductLocationStock)

@@ -2,14 +2,17 @@
 
 The same query serves the three uses, so they cannot disagree: catching up adds the range
 (after, upto] to the stored rows, a rebuild fills an empty table from (0, head], and verification
-compares the stored rows with (0, checkpoint]. The SQL is portable (PostgreSQL and SQLite).
+compares the stored rows with (0, checkpoint]. The SQL is portable (PostgreSQL and SQLite), and
+its arithmetic exact on both (``exact``): each query is written for the database in use.
 """
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.db.models import Model
 
 from ledger.models import Movement
 
+from .exact import Arithmetic, arithmetic
 from .models import LocationStock, ProductLocationStock, ProductStock
 
 LEDGER = Movement._meta.db_table
@@ -31,22 +34,30 @@ class Projection:
     model: type[Model]
     keys: tuple[str, ...]
     values: tuple[str, ...]
-    select: str  # yields keys then values, grouped by keys, for positions in (after, upto]
+    # Given the database's arithmetic: a query yielding keys then values, grouped by keys, for
+    # the positions in (after, upto].
+    query: Callable[[Arithmetic], str]
 
     @property
     def table(self) -> str:
         return self.model._meta.db_table
 
+    def select_sql(self) -> str:
+        return self.query(arithmetic())
+
     def insert_sql(self, table: str) -> str:
         """Fill an empty ``table`` (of this projection's shape) with the range's totals."""
-        return f"INSERT INTO {table} ({', '.join(self.keys + self.values)}) {self.select}"
+        return f"INSERT INTO {table} ({', '.join(self.keys + self.values)}) {self.select_sql()}"
 
     def upsert_sql(self) -> str:
         """Add the range's totals to the stored rows (creating missing ones)."""
+        add = arithmetic().add
         columns = ", ".join(self.keys + self.values)
-        additions = ", ".join(f"{v} = {self.table}.{v} + excluded.{v}" for v in self.values)
+        additions = ", ".join(f"{v} = {add(f'{self.table}.{v}', f'excluded.{v}')}" for v in self.values)
+        # "WHERE true": SQLite reads "INSERT ... SELECT ... ON CONFLICT" as a join's ON clause
+        # unless the SELECT has a WHERE of its own.
         return (
-            f"INSERT INTO {self.table} ({columns}) {self.select} "
+            f"INSERT INTO {self.table} ({columns}) SELECT * FROM ({self.select_sql()}) totals WHERE true "
             f"ON CONFLICT ({', '.join(self.keys)}) DO UPDATE SET {additions}"
         )
 
@@ -56,7 +67,7 @@ PRODUCT_LOCATION = Projection(
     model=ProductLocationStock,
     keys=("product_id", "location_id"),
     values=("quantity",),
-    select=f"SELECT product_id, location_id, SUM(change) FROM ({LEGS}) legs WHERE true GROUP BY product_id, location_id",
+    query=lambda a: f"SELECT product_id, location_id, {a.sum('change')} FROM ({LEGS}) legs GROUP BY product_id, location_id",
 )
 
 LOCATION = Projection(
@@ -64,23 +75,26 @@ LOCATION = Projection(
     model=LocationStock,
     keys=("location_id",),
     values=("quantity",),
-    select=f"SELECT location_id, SUM(change) FROM ({LEGS}) legs WHERE true GROUP BY location_id",
+    query=lambda a: f"SELECT location_id, {a.sum('change')} FROM ({LEGS}) legs GROUP BY location_id",
 )
 
 # A transfer (or its reversal) nets to zero for the product; receipts carrying a unit cost, net
-# of their reversals, give the average cost used to value stock. Each sum reads only the rows it
-# is about (FILTER), and a reversal looks up its original by key (joining the ledger to itself
-# would read it twice).
+# of their reversals, give the average cost used to value stock. Each receipt's value is rounded
+# to the ten-thousandth on its own, so a total is the same however the range is cut into
+# catch-ups. Each sum reads only the rows it is about (FILTER), and a reversal looks up its
+# original by key (joining the ledger to itself would read it twice).
 _COSTED_RECEIPT = "m.kind = 'receipt' AND m.unit_cost IS NOT NULL"
 
 
-def _net_of_reversals(expression: str) -> str:
+def _net_of_reversals(a: Arithmetic, expression: str) -> str:
     original = expression.replace("m.", "o.")
-    return (
-        f"coalesce(SUM({expression}) FILTER (WHERE {_COSTED_RECEIPT}), 0) - coalesce(SUM("
+    of_original = (
         f"(SELECT {original} FROM {LEDGER} o WHERE o.position = m.reverses_id"
-        f" AND o.kind = 'receipt' AND o.unit_cost IS NOT NULL)) FILTER (WHERE m.kind = 'reversal'), 0)"
+        f" AND o.kind = 'receipt' AND o.unit_cost IS NOT NULL)"
     )
+    received = f"coalesce({a.sum(expression)} FILTER (WHERE {_COSTED_RECEIPT}), 0)"
+    reversed_ = f"coalesce({a.sum(of_original)} FILTER (WHERE m.kind = 'reversal'), 0)"
+    return a.add(received, f"-({reversed_})")
 
 
 PRODUCT = Projection(
@@ -88,11 +102,11 @@ PRODUCT = Projection(
     model=ProductStock,
     keys=("product_id",),
     values=("quantity", "received_quantity", "received_value"),
-    select=f"""
+    query=lambda a: f"""
         SELECT m.product_id,
-               coalesce(SUM(m.delta) FILTER (WHERE m.to_location_id IS NULL), 0),
-               {_net_of_reversals("m.quantity")},
-               {_net_of_reversals("m.quantity * m.unit_cost")}
+               coalesce({a.sum('m.delta')} FILTER (WHERE m.to_location_id IS NULL), 0),
+               {_net_of_reversals(a, "m.quantity")},
+               {_net_of_reversals(a, a.value("m.quantity", "m.unit_cost"))}
           FROM {LEDGER} m
          WHERE {RANGE}
          GROUP BY m.product_id

@@ -7,6 +7,12 @@ from django.db import models
 
 from catalog.models import MONEY, QUANTITY, Location, Product
 
+# Totals over many rows: every on-hand fits QUANTITY, but a product's total over its locations, a
+# location's over its products and the receipts of all time need more room (on PostgreSQL; SQLite
+# keeps 15 significant digits of any decimal, see ``exact``).
+TOTAL_QUANTITY = {"max_digits": 32, "decimal_places": QUANTITY["decimal_places"]}
+TOTAL_MONEY = {"max_digits": 38, "decimal_places": MONEY["decimal_places"]}
+
 
 def _product():
     # No index of its own: the unique (product, location) leads with it.
@@ -26,6 +32,8 @@ class Checkpoint(models.Model):
     events_applied = models.BigIntegerField(default=0)
     updated_at = models.DateTimeField(null=True, blank=True)
     rebuilt_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True, help_text="Why the last catch-up failed (empty once one succeeds).")
+    failed_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"{self.name} @ {self.position}"
@@ -52,11 +60,13 @@ class ProductStock(models.Model):
     """On hand per product over all locations, and what its receipts cost (for valuation)."""
 
     product = models.OneToOneField(Product, on_delete=models.DO_NOTHING, db_constraint=False, related_name="stock")
-    quantity = models.DecimalField(**QUANTITY, default=0)
+    quantity = models.DecimalField(**TOTAL_QUANTITY, default=0)
     received_quantity = models.DecimalField(
-        **QUANTITY, default=0, help_text="Quantity of receipts that carried a unit cost, net of their reversals."
+        **TOTAL_QUANTITY, default=0, help_text="Quantity of receipts that carried a unit cost, net of their reversals."
     )
-    received_value = models.DecimalField(max_digits=24, decimal_places=MONEY["decimal_places"], default=0)
+    received_value = models.DecimalField(
+        **TOTAL_MONEY, default=0, help_text="Their value, each receipt's rounded to the ten-thousandth."
+    )
 
     def __str__(self) -> str:
         return f"{self.product_id}: {self.quantity}"
@@ -66,7 +76,7 @@ class LocationStock(models.Model):
     """On hand per location over all products."""
 
     location = models.OneToOneField(Location, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
-    quantity = models.DecimalField(**QUANTITY, default=0)
+    quantity = models.DecimalField(**TOTAL_QUANTITY, default=0)
 
     def __str__(self) -> str:
         return f"{self.location_id}: {self.quantity}"

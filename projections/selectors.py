@@ -11,6 +11,7 @@ from django.utils import timezone
 from ledger.models import LedgerHead, Movement
 
 from .definitions import LEDGER, PROJECTIONS, Projection
+from .exact import arithmetic
 from .models import Checkpoint, LocationStock, ProductLocationStock, ProductStock
 
 MONEY = DecimalField(max_digits=28, decimal_places=4)
@@ -79,6 +80,8 @@ class ProjectionStatus:
     events_applied: int
     updated_at: datetime | None
     rebuilt_at: datetime | None
+    error: str  # why the last catch-up failed; empty while it is healthy
+    failed_at: datetime | None
 
 
 def projections_status() -> list[ProjectionStatus]:
@@ -93,6 +96,7 @@ def projections_status() -> list[ProjectionStatus]:
             ProjectionStatus(
                 checkpoint.name, checkpoint.position, head, head - checkpoint.position, lag_seconds,
                 checkpoint.events_applied, checkpoint.updated_at, checkpoint.rebuilt_at,
+                checkpoint.error, checkpoint.failed_at,
             )
         )
     return statuses
@@ -132,7 +136,7 @@ def projection_verify(projection: Projection) -> Verification:
     with transaction.atomic():
         checkpoint = Checkpoint.objects.select_for_update().get(pk=projection.name)
         with connection.cursor() as cursor:
-            cursor.execute(projection.select, {"after": 0, "upto": checkpoint.position})
+            cursor.execute(projection.select_sql(), {"after": 0, "upto": checkpoint.position})
             replayed = _exact(projection, cursor.fetchall())
         stored = _exact(projection, projection.model.objects.values_list(*projection.keys, *projection.values))
     zeros = tuple(Decimal(0) for _ in projection.values)
@@ -183,7 +187,7 @@ def stock_as_of(*, product: int, location: int | None = None, at: datetime | Non
     only_from = "AND m.location_id = %(location)s" if location is not None else ""
     only_to = "AND m.to_location_id = %(location)s" if location is not None else ""
     sql = f"""
-        SELECT location_id, SUM(change) FROM (
+        SELECT location_id, {arithmetic().sum("change")} FROM (
             SELECT m.location_id AS location_id, m.delta AS change FROM {LEDGER} m
              WHERE m.product_id = %(product)s AND {condition} {only_from}
             UNION ALL

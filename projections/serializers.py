@@ -82,3 +82,5 @@ class ProjectionStatusSerializer(serializers.Serializer):
     events_applied = serializers.IntegerField()
     updated_at = serializers.DateTimeField(allow_null=True)
     rebuilt_at = serializers.DateTimeField(allow_null=True)
+    error = serializers.CharField(allow_blank=True, help_text="Why the last catch-up failed; empty while it is healthy.")
+    failed_at = serializers.DateTimeField(allow_null=True)

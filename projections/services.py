@@ -5,16 +5,19 @@ take turns: the second sees the first's checkpoint and applies only what is left
 counting an event twice. Positions are gap-free and become visible in order (see
 ``ledger.store``), so "everything after my checkpoint up to the head" is never missing an event.
 """
+import logging
 from concurrent.futures import ThreadPoolExecutor
 
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from ledger.models import LedgerHead
 
-from . import rebuild
+from . import exact, rebuild
 from .definitions import PROJECTIONS, Projection
 from .models import Checkpoint
+
+logger = logging.getLogger(__name__)
 
 CATCH_UP_CHUNK = 50_000  # events per transaction: bounded work, bounded lock time
 
@@ -47,13 +50,29 @@ def projection_catch_up(projection: Projection, *, chunk: int = CATCH_UP_CHUNK) 
             checkpoint.events_applied += upto - checkpoint.position
             checkpoint.position = upto
             checkpoint.updated_at = timezone.now()
+            checkpoint.error, checkpoint.failed_at = "", None
             checkpoint.save()
         if upto == head:  # caught up with the head as read; later postings queue their own run
             return applied
 
 
-def projections_catch_up() -> dict[str, int]:
-    return {projection.name: projection_catch_up(projection) for projection in PROJECTIONS}
+def projections_catch_up() -> dict[str, int | str]:
+    """Catch every projection up, each on its own: one that fails (its error is kept on its
+    checkpoint and shown by ``projections_status``) holds back none of the others."""
+    results: dict[str, int | str] = {}
+    for projection in PROJECTIONS:
+        try:
+            results[projection.name] = projection_catch_up(projection)
+        except DatabaseError as error:
+            reason = exact.explain(error)
+            logger.error("projection %s could not catch up: %s", projection.name, reason)
+            _record_failure(projection, reason)
+            results[projection.name] = f"failed: {reason}"
+    return results
+
+
+def _record_failure(projection: Projection, reason: str) -> None:
+    Checkpoint.objects.filter(pk=projection.name).update(error=reason[:2000], failed_at=timezone.now())
 
 
 def projection_rebuild(projection: Projection) -> int:
@@ -67,6 +86,7 @@ def projection_rebuild(projection: Projection) -> int:
         rebuild.refill(projection, upto=head)
         checkpoint.position = checkpoint.events_applied = head
         checkpoint.updated_at = checkpoint.rebuilt_at = timezone.now()
+        checkpoint.error, checkpoint.failed_at = "", None
         checkpoint.save()
     return head
 
