@@ -1,8 +1,10 @@
-"""SQL for the triggers that move a generation counter when a table changes (for migrations).
+"""Database triggers, written per database, for migrations: those that move a generation counter
+when a table changes, and a way to run any statements that differ by database.
 
 PostgreSQL: one statement-level trigger per table (one bump per statement, whatever its size).
 SQLite has row-level triggers only: one per event.
 """
+from django.db import migrations
 POSTGRES_FUNCTION = """
 CREATE FUNCTION common_bump_generation() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
@@ -38,3 +40,25 @@ def drop(vendor: str, table: str, generation: str) -> list[str]:
     if vendor == "postgresql":
         return [f"DROP TRIGGER {_name(table, generation)} ON {table}"]
     return [f"DROP TRIGGER {_name(table, generation, event)}" for event in ("insert", "update", "delete")]
+
+
+def by_vendor(create: dict[str, list[str]], drop: dict[str, list[str]]) -> migrations.RunPython:
+    """A migration operation running the statements written for the database in use (by vendor:
+    "postgresql", "sqlite"), and their reverse."""
+
+    def run(statements: dict[str, list[str]]):
+        def operation(apps, schema_editor):
+            for statement in statements.get(schema_editor.connection.vendor, []):
+                schema_editor.execute(statement, params=None)
+        return operation
+
+    return migrations.RunPython(run(create), run(drop))
+
+
+def generation_triggers(generation: str, tables: dict[str, tuple[str, ...]]) -> migrations.RunPython:
+    """Triggers moving ``generation`` on any change to ``tables`` (name: the columns whose update
+    counts; empty for all), as a migration operation."""
+    return by_vendor(
+        create={vendor: [s for t, cols in tables.items() for s in create(vendor, t, generation, update_of=cols)] for vendor in ("postgresql", "sqlite")},
+        drop={vendor: [s for t in tables for s in drop(vendor, t, generation)] for vendor in ("postgresql", "sqlite")},
+    )

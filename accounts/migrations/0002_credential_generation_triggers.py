@@ -17,18 +17,6 @@ TABLES = {
 }
 
 
-def create(apps, schema_editor):
-    for table, columns in TABLES.items():
-        for statement in triggers.create(schema_editor.connection.vendor, table, "auth", update_of=columns):
-            schema_editor.execute(statement, params=None)
-
-
-def drop(apps, schema_editor):
-    for table in TABLES:
-        for statement in triggers.drop(schema_editor.connection.vendor, table, "auth"):
-            schema_editor.execute(statement, params=None)
-
-
 class Migration(migrations.Migration):
     dependencies = [
         ("accounts", "0001_roles"),
@@ -36,4 +24,4 @@ class Migration(migrations.Migration):
         ("auth", "0012_alter_user_first_name_max_length"),
         ("authtoken", "0004_alter_tokenproxy_options"),
     ]
-    operations = [migrations.RunPython(create, drop)]
+    operations = [triggers.generation_triggers("auth", TABLES)]

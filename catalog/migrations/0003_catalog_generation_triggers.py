@@ -12,18 +12,6 @@ TABLES = {
 }
 
 
-def create(apps, schema_editor):
-    for table, columns in TABLES.items():
-        for statement in triggers.create(schema_editor.connection.vendor, table, "catalog", update_of=columns):
-            schema_editor.execute(statement, params=None)
-
-
-def drop(apps, schema_editor):
-    for table in TABLES:
-        for statement in triggers.drop(schema_editor.connection.vendor, table, "catalog"):
-            schema_editor.execute(statement, params=None)
-
-
 class Migration(migrations.Migration):
     dependencies = [("catalog", "0002_manager_permissions"), ("common", "0001_initial")]
-    operations = [migrations.RunPython(create, drop)]
+    operations = [triggers.generation_triggers("catalog", TABLES)]

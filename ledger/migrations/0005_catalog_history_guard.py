@@ -19,6 +19,8 @@ triggers first (``SQLITE_DROP``) and create them again after (``SQLITE_CREATE``)
 """
 from django.db import migrations
 
+from common.triggers import by_vendor
+
 POSTGRES_CREATE = """
 CREATE FUNCTION catalog_product_refuse_unit_change() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
@@ -69,22 +71,6 @@ SQLITE_CREATE = [
 SQLITE_DROP = ["DROP TRIGGER catalog_location_warehouse_frozen", "DROP TRIGGER catalog_product_unit_frozen"]
 
 
-def create_triggers(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(POSTGRES_CREATE, params=None)
-    elif schema_editor.connection.vendor == "sqlite":
-        for statement in SQLITE_CREATE:
-            schema_editor.execute(statement)
-
-
-def drop_triggers(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(POSTGRES_DROP, params=None)
-    elif schema_editor.connection.vendor == "sqlite":
-        for statement in SQLITE_DROP:
-            schema_editor.execute(statement)
-
-
 class Migration(migrations.Migration):
     dependencies = [("ledger", "0004_backdating_and_recorded_time")]
-    operations = [migrations.RunPython(create_triggers, drop_triggers)]
+    operations = [by_vendor(create={"postgresql": [POSTGRES_CREATE], "sqlite": SQLITE_CREATE}, drop={"postgresql": [POSTGRES_DROP], "sqlite": SQLITE_DROP})]

@@ -34,20 +34,16 @@ def test_a_user_deactivated_by_a_bulk_update_is_refused_after_the_interval(clerk
     assert clerk_client.get(URL).status_code == 401
 
 
-def test_a_role_removed_by_raw_sql_is_refused_after_the_interval(clerk_client, clerk):
+@pytest.mark.parametrize("sql, refused", [
+    ("DELETE FROM auth_user_groups WHERE user_id = %s", 403),
+    ("DELETE FROM authtoken_token WHERE user_id = %s", 401),
+])
+def test_a_revocation_by_raw_sql_is_refused_after_the_interval(clerk_client, clerk, sql, refused):
     assert clerk_client.get(URL).status_code == 200
     with connection.cursor() as cursor:
-        cursor.execute("DELETE FROM auth_user_groups WHERE user_id = %s", [clerk.pk])
+        cursor.execute(sql, [clerk.pk])
     a_second_later(credentials)
-    assert clerk_client.get(URL).status_code == 403
-
-
-def test_a_token_deleted_by_raw_sql_is_refused_after_the_interval(clerk_client, clerk):
-    assert clerk_client.get(URL).status_code == 200
-    with connection.cursor() as cursor:
-        cursor.execute("DELETE FROM authtoken_token WHERE user_id = %s", [clerk.pk])
-    a_second_later(credentials)
-    assert clerk_client.get(URL).status_code == 401
+    assert clerk_client.get(URL).status_code == refused
 
 
 def test_a_login_does_not_drop_the_remembered_credentials(clerk):

@@ -10,15 +10,6 @@ from ledger.verification import ledger_verify
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def ledger(post, product, bins):
-    post(kind="receipt", product=product.pk, location=bins[0].pk, quantity="10", unit_cost="1.25")
-    post(kind="transfer", product=product.pk, from_location=bins[0].pk, to_location=bins[1].pk, quantity="4")
-    post(kind="issue", product=product.pk, location=bins[1].pk, quantity="1", reason="damaged")
-    post(kind="count", product=product.pk, location=bins[0].pk, counted_quantity="5")
-    return list(Movement.objects.order_by("position"))
-
-
 def behind_the_apps_back(sql, params=()):
     """What someone with database access could do: switch the guard trigger off and write."""
     with connection.cursor() as cursor:

@@ -29,15 +29,6 @@ _COLUMNS = [f.column for f in Movement._meta.concrete_fields]
 _KEY = chain.CHAINED_FIELDS.index("idempotency_key")
 
 
-@pytest.fixture
-def ledger(post, product, bins):
-    post(kind="receipt", product=product.pk, location=bins[0].pk, quantity="10", unit_cost="1.25")
-    post(kind="transfer", product=product.pk, from_location=bins[0].pk, to_location=bins[1].pk, quantity="4")
-    post(kind="issue", product=product.pk, location=bins[1].pk, quantity="1", reason="damaged")
-    post(kind="count", product=product.pk, location=bins[0].pk, counted_quantity="5")
-    return list(Movement.objects.order_by("position"))
-
-
 def plant(position: int) -> str:
     """Insert a row by plain SQL at ``position`` (the triggers allow INSERT): a copy of the last event
     under a fresh key, linked as a forger would link it, to the last event's hash. Returns its hash."""
