@@ -295,12 +295,16 @@ def _timelines(locked: dict[Key, "store.GuardRow"], plans: list[_Plan]) -> dict[
     for plan in plans:
         for key in _keys_touched(plan):
             earliest[key] = min(earliest.get(key, plan.occurred_at), plan.occurred_at)
+    backdated = {
+        key: earliest[key] for key, row in locked.items()
+        if row.last_occurred_at is not None and earliest[key] < row.last_occurred_at
+    }
+    history = store.stock_changes_after(backdated) if backdated else {}
     timelines = {}
     for key, row in locked.items():
-        if row.last_occurred_at is not None and earliest[key] < row.last_occurred_at:
-            changes = store.stock_changes_after(key, earliest[key])
-            opening = row.quantity - sum((change for _, change in changes), Decimal(0))
-            timelines[key] = StockTimeline(earliest[key], opening, changes)
+        if key in history:
+            opening = row.quantity - sum((change for _, change in history[key]), Decimal(0))
+            timelines[key] = StockTimeline(earliest[key], opening, history[key])
         else:
             timelines[key] = StockTimeline(row.last_occurred_at, row.quantity)
     return timelines

@@ -31,6 +31,7 @@ _INSERTED = [f.column for f in Movement._meta.concrete_fields]
 _ATTRIBUTES = [f.attname for f in Movement._meta.concrete_fields]
 
 Key = tuple[int, int]  # (product id, location id)
+HISTORY_KEYS = 200  # product-locations per history read
 
 
 def _run(statements: Sequence[tuple[str, list]]) -> list[tuple]:
@@ -82,21 +83,29 @@ def lock_stock_levels(keys: set[Key]) -> dict[Key, GuardRow]:
     }
 
 
-def stock_changes_after(key: Key, after: datetime) -> list[tuple[datetime, Decimal]]:
-    """The changes at one product-location by movements dated after ``after`` (business time),
-    in time order: what a backdated posting must check against. Called with the guard row locked,
-    so no posting can add to them meanwhile. Indexed on (product, location, occurred_at) and
-    (product, to_location, occurred_at)."""
-    product, location = key
-    bound = connection.ops.adapt_datetimefield_value(after)
-    rows = _run([(
-        f"SELECT occurred_at, delta FROM {_MOVEMENT} WHERE product_id = %s AND location_id = %s AND occurred_at > %s "
+def stock_changes_after(earliest: dict[Key, datetime]) -> dict[Key, list[tuple[datetime, Decimal]]]:
+    """For each product-location, the changes by movements dated after its time (business time),
+    in time order: what a backdated posting must check against. One statement for them all. Called
+    with the guard rows locked, so no posting can add to them meanwhile. Indexed on (product,
+    location, occurred_at) and (product, to_location, occurred_at)."""
+    branch = (
+        f"SELECT product_id, location_id, occurred_at, delta FROM {_MOVEMENT} "
+        f"WHERE product_id = %s AND location_id = %s AND occurred_at > %s "
         f"UNION ALL "
-        f"SELECT occurred_at, -delta FROM {_MOVEMENT} WHERE product_id = %s AND to_location_id = %s AND occurred_at > %s "
-        f"ORDER BY 1",
-        [product, location, bound, product, location, bound],
-    )])
-    return [(datetime_from_db(at), from_db(change)) for at, change in rows]
+        f"SELECT product_id, to_location_id, occurred_at, -delta FROM {_MOVEMENT} "
+        f"WHERE product_id = %s AND to_location_id = %s AND occurred_at > %s"
+    )
+    changes: dict[Key, list[tuple[datetime, Decimal]]] = {key: [] for key in earliest}
+    keys = list(earliest)
+    for start in range(0, len(keys), HISTORY_KEYS):  # SQLite joins at most 500 SELECTs in one
+        chunk = keys[start:start + HISTORY_KEYS]
+        params = []
+        for product, location in chunk:
+            bound = connection.ops.adapt_datetimefield_value(earliest[(product, location)])
+            params += [product, location, bound, product, location, bound]
+        for product, location, at, change in _run([(" UNION ALL ".join([branch] * len(chunk)) + " ORDER BY 3", params)]):
+            changes[(product, location)].append((datetime_from_db(at), from_db(change)))
+    return changes
 
 
 def datetime_from_db(value) -> datetime | None:

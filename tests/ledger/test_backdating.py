@@ -125,3 +125,18 @@ def test_on_hand_may_not_pass_what_the_ledger_holds_exactly(post, product, bins)
         post(kind="receipt", product=product.pk, location=bins[0].pk, quantity="2")
     assert guard_quantity(product, bins[0]) == MAX_QUANTITY - 1
     assert guard_quantity(product, bins[1]) == Decimal(1)
+
+
+def test_a_backdated_batch_over_many_locations_reads_their_history_in_few_statements(post, product, warehouse):
+    from ledger.store import HISTORY_KEYS
+    from tests.factories import LocationFactory
+
+    locations = [LocationFactory(warehouse=warehouse) for _ in range(HISTORY_KEYS + 5)]
+    post([{"kind": "receipt", "product": product.pk, "location": l.pk, "quantity": "2", "occurred_at": ago(5)} for l in locations])
+    post([{"kind": "issue", "product": product.pk, "location": l.pk, "quantity": "1", "occurred_at": ago(1)} for l in locations])
+    with pytest.raises(InsufficientStock) as refused:
+        post([{"kind": "issue", "product": product.pk, "location": l.pk, "quantity": "1", "occurred_at": ago(2)} for l in locations]
+             + [{"kind": "issue", "product": product.pk, "location": locations[-1].pk, "quantity": "1", "occurred_at": ago(3)}])
+    assert refused.value.extra["item"] == len(locations)
+    posted = post([{"kind": "issue", "product": product.pk, "location": l.pk, "quantity": "1", "occurred_at": ago(2)} for l in locations])
+    assert all(p.movement.balance_after == 0 for p in posted)
