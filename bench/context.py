@@ -3,6 +3,7 @@ running product server."""
 import random
 from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 from .db import Server
@@ -28,6 +29,9 @@ class Bench:
     locations: list[int] = field(default_factory=list)
     pool: list[Pair] = field(default_factory=list)  # well stocked: issues and transfers succeed
     pool_path: Path | None = None
+    # Just after the pool's stock was posted (it is dated before this): a business time at which
+    # every pool product-location has its stock and none of the loads' movements yet.
+    pool_stocked_at: datetime | None = None
     hot: list[Pair] = field(default_factory=list)  # little stock: the contention scenario
     hot_path: Path | None = None
     app_url: str = ""  # the product under gunicorn

@@ -7,6 +7,7 @@ ceilings' scratch balances get the same stock in plain SQL.
 from decimal import Decimal
 
 from django.contrib.auth.models import Group, User
+from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
 from accounts.roles import AUDITOR, CLERK
@@ -83,6 +84,7 @@ def stock_pools(bench: Bench) -> None:
     bench.pool_path = write_pool(bench.work / "pool.txt", bench.pool)
     bench.hot_path = write_pool(bench.work / "hot.txt", bench.hot)
     post_in_batches(bench.clerk, _receipts(bench.pool, POOL_STOCK))
+    bench.pool_stocked_at = timezone.now()  # after the stock's business time (its posting's "now")
     post_in_batches(bench.clerk, _receipts(bench.hot, HOT_STOCK))
     with bench.connection() as connection, connection.cursor() as cursor:
         cursor.execute(sql.SCRATCH_TABLES)

@@ -52,10 +52,15 @@ class WrkResult:
         return self.requests + self.socket_errors - self.ok
 
 
-def wrk(url: str, pool: Path, token: str, tag: str, mix: Mix, seconds: int) -> WrkResult:
-    """Post movements to ``url`` from 8 connections for ``seconds`` (bounded: wrk stops itself)."""
+def wrk(
+    url: str, pool: Path, token: str, tag: str, mix: Mix, seconds: int, occurred_at: str | None = None
+) -> WrkResult:
+    """Post movements to ``url`` from 8 connections for ``seconds`` (bounded: wrk stops itself);
+    with ``occurred_at`` (ISO 8601), every movement is dated at that business time."""
     args = [require_wrk(), "-t", str(THREADS), "-c", str(CONNECTIONS), "-d", f"{max(int(seconds), 1)}s",
             "--timeout", "10s", "-s", str(POST_LUA), url, "--", str(pool), token, tag, str(mix.receipt), str(mix.issue)]
+    if occurred_at is not None:
+        args.append(occurred_at)
     done = subprocess.run(args, capture_output=True, text=True, timeout=seconds + 60, check=True)
     line = next((line for line in done.stdout.splitlines() if line.startswith("BENCH ")), None)
     if line is None:

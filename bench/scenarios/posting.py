@@ -27,12 +27,15 @@ from ..stats import percentile
 MAX_TRANSACTIONS_PER_CONNECTION = 5_000_000  # with the deadline, bounds the plain-SQL loop
 
 
-def load(bench: Bench, url: str, pool, mix: Mix, tag: str, servers: dict[str, int]) -> tuple[WrkResult, dict]:
+def load(
+    bench: Bench, url: str, pool, mix: Mix, tag: str, servers: dict[str, int], occurred_at: str | None = None
+) -> tuple[WrkResult, dict]:
     """Warm the server up (not counted), then the timed wrk run; also return the CPU seconds
-    that ``servers`` (name: pid) and the database used during it."""
-    wrk(url, pool, bench.clerk_token, f"{tag}-warmup", mix, bench.sizes.warmup)
+    that ``servers`` (name: pid) and the database used during it. With ``occurred_at`` (ISO
+    8601), every movement of both runs is dated at that business time."""
+    wrk(url, pool, bench.clerk_token, f"{tag}-warmup", mix, bench.sizes.warmup, occurred_at)
     with cpu_used(bench, servers) as used:
-        result = wrk(url, pool, bench.clerk_token, tag, mix, bench.sizes.duration)
+        result = wrk(url, pool, bench.clerk_token, tag, mix, bench.sizes.duration, occurred_at)
     return result, used
 
 
@@ -82,8 +85,9 @@ def sql_ceiling(bench: Bench) -> dict:
     }
 
 
-def count_queries(bench: Bench) -> dict[str, list[str]]:
-    """The SQL of one POST per kind through the whole Django stack (after one warm-up POST)."""
+def count_queries(bench: Bench, *, occurred_at: str | None = None, tag: str = "queries") -> dict[str, list[str]]:
+    """The SQL of one POST per kind through the whole Django stack (after one warm-up POST), on
+    the first pool pair; with ``occurred_at`` (ISO 8601), every POST is dated at that time."""
     client = Client(HTTP_AUTHORIZATION=f"Token {bench.clerk_token}")
     product, location, other = bench.pool[0]
     bodies = {
@@ -92,17 +96,19 @@ def count_queries(bench: Bench) -> dict[str, list[str]]:
         "transfer": {"kind": "transfer", "product": product, "from_location": location, "to_location": other,
                      "quantity": "1"},
     }
+    if occurred_at is not None:
+        bodies = {kind: {**body, "occurred_at": occurred_at} for kind, body in bodies.items()}
 
     def post(body: dict, key: str):
         response = client.post(MOVEMENTS, body, content_type="application/json", headers={"Idempotency-Key": key})
         if response.status_code != 201:
             raise RuntimeError(f"counting queries: {key} answered {response.status_code} {response.content[:300]!r}")
 
-    post(bodies["receipt"], "queries-warmup")
+    post(bodies["receipt"], f"{tag}-warmup")
     queries = {}
     for kind, body in bodies.items():
         with CaptureQueriesContext(connection) as captured:
-            post(body, f"queries-{kind}")
+            post(body, f"{tag}-{kind}")
         queries[kind] = [query["sql"] for query in captured.captured_queries]
     return queries
 

@@ -1,6 +1,8 @@
 -- Posts a random mix of movements over a pool of product-locations (bench/movements.py draws
 -- the same mix in Python). Each request carries its own Idempotency-Key.
---   wrk -s post.lua URL -- POOL_FILE TOKEN TAG RECEIPT_PERCENT ISSUE_PERCENT   (transfers: the rest)
+--   wrk -s post.lua URL -- POOL_FILE TOKEN TAG RECEIPT_PERCENT ISSUE_PERCENT [OCCURRED_AT]   (transfers: the rest)
+-- OCCURRED_AT, if given, is a business time in ISO 8601 (e.g. 2026-11-25T16:42:03.123456Z) put in
+-- every body as "occurred_at": the movements are backdated to it. Without it they are dated now.
 -- done() prints one line "BENCH {json}" with the status counts and latency percentiles.
 
 local threads = {}
@@ -20,6 +22,10 @@ function init(args)
    tag = args[3]
    receipt = tonumber(args[4])
    issue = tonumber(args[5])
+   dated = ""
+   if args[6] and args[6] ~= "" then
+      dated = string.format(',"occurred_at":"%s"', args[6])
+   end
    counter = 0
    statuses = {}
    math.randomseed(id * 7919 + os.time())
@@ -31,15 +37,16 @@ function request()
    local roll = math.random(100)
    local body
    if roll <= receipt then
-      body = string.format('{"kind":"receipt","product":%s,"location":%s,"quantity":"%d","unit_cost":"2.40"}',
-                           p[1], p[2], math.random(5))
+      body = string.format('{"kind":"receipt","product":%s,"location":%s,"quantity":"%d","unit_cost":"2.40"%s}',
+                           p[1], p[2], math.random(5), dated)
    elseif roll <= receipt + issue then
-      body = string.format('{"kind":"issue","product":%s,"location":%s,"quantity":"%d"}', p[1], p[2], math.random(5))
+      body = string.format('{"kind":"issue","product":%s,"location":%s,"quantity":"%d"%s}', p[1], p[2], math.random(5),
+                           dated)
    else
       local from, to = p[2], p[3]
       if math.random(2) == 1 then from, to = to, from end
-      body = string.format('{"kind":"transfer","product":%s,"from_location":%s,"to_location":%s,"quantity":"%d"}',
-                           p[1], from, to, math.random(3))
+      body = string.format('{"kind":"transfer","product":%s,"from_location":%s,"to_location":%s,"quantity":"%d"%s}',
+                           p[1], from, to, math.random(3), dated)
    end
    headers["Idempotency-Key"] = string.format("%s-%d-%d", tag, id, counter)
    return wrk.format("POST", nil, headers, body)
