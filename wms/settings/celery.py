@@ -13,10 +13,17 @@ CELERY_RESULT_BACKEND = env_str("CELERY_RESULT_BACKEND") or None
 # Queuing a task from a request gives up quickly when the broker is down (the posting has committed;
 # the beat queues a catch-up once the broker is back); workers keep reconnecting on their own.
 CELERY_BROKER_CONNECTION_TIMEOUT = 1.0
-CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 0.5}
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "socket_connect_timeout": 0.5,
+    # Redis's acknowledgement emulation keeps a worker's unacknowledged messages in Redis to hand
+    # them out again later; when Redis goes away while the worker holds one (a catch-up waiting for
+    # its countdown), kombu's restore of it crashes the worker for good ("'NoneType' object has no
+    # attribute 'hostname'", kombu issue 970). Our tasks need no redelivery: a catch-up lost with
+    # its message is queued again by the next posting or by the beat, and a rebuild is asked again.
+    "ack_emulation": False,
+}
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
 CELERY_TASK_IGNORE_RESULT = True
-CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Keep the worker's database connection between tasks (Celery closes it around every task by
