@@ -40,16 +40,23 @@ def catalog_facts(product_ids, location_ids) -> tuple[dict[int, tuple[str, bool]
     return products, locations
 
 
+IDS_PER_QUERY = 10_000  # SQLite takes at most 32,766 parameters in one statement
+
+
 def _read_catalog(product_ids: list[int], location_ids: list[int]) -> list[tuple]:
-    product_ids, location_ids = product_ids or [0], location_ids or [0]
-    sql = (
-        f"SELECT 'p', id, sku, is_active FROM {Product._meta.db_table} "
-        f"WHERE id IN ({', '.join(['%s'] * len(product_ids))}) "
-        f"UNION ALL "
-        f"SELECT 'l', l.id, w.code || '/' || l.code, l.is_active AND w.is_active FROM {Location._meta.db_table} l "
-        f"JOIN {Warehouse._meta.db_table} w ON w.id = l.warehouse_id "
-        f"WHERE l.id IN ({', '.join(['%s'] * len(location_ids))})"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*product_ids, *location_ids])
-        return cursor.fetchall()
+    rows = []
+    for start in range(0, max(len(product_ids), len(location_ids)), IDS_PER_QUERY):
+        products = product_ids[start:start + IDS_PER_QUERY] or [0]
+        locations = location_ids[start:start + IDS_PER_QUERY] or [0]
+        sql = (
+            f"SELECT 'p', id, sku, is_active FROM {Product._meta.db_table} "
+            f"WHERE id IN ({', '.join(['%s'] * len(products))}) "
+            f"UNION ALL "
+            f"SELECT 'l', l.id, w.code || '/' || l.code, l.is_active AND w.is_active FROM {Location._meta.db_table} l "
+            f"JOIN {Warehouse._meta.db_table} w ON w.id = l.warehouse_id "
+            f"WHERE l.id IN ({', '.join(['%s'] * len(locations))})"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [*products, *locations])
+            rows += cursor.fetchall()
+    return rows

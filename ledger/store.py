@@ -32,6 +32,7 @@ _ATTRIBUTES = [f.attname for f in Movement._meta.concrete_fields]
 
 Key = tuple[int, int]  # (product id, location id)
 HISTORY_KEYS = 200  # product-locations per history read
+GUARD_ROWS = 5000  # guard rows per statement: SQLite takes at most 32,766 parameters in one
 
 
 def _run(statements: Sequence[tuple[str, list]]) -> list[tuple]:
@@ -66,21 +67,24 @@ class GuardUpdate:
 def lock_stock_levels(keys: set[Key]) -> dict[Key, GuardRow]:
     """Lock (creating at zero where missing) the guard rows; return them by key.
 
-    One statement: an upsert that rewrites each row to itself takes its row lock and returns the
-    committed values, for new and existing rows alike.
+    One statement per ``GUARD_ROWS`` keys, in key order: an upsert that rewrites each row to itself
+    takes its row lock and returns the committed values, for new and existing rows alike.
     """
     ordered = sorted(keys)
-    values = ", ".join(["(%s, %s, 0)"] * len(ordered))
-    rows = _run([(
-        f"INSERT INTO {_STOCK} (product_id, location_id, quantity) VALUES {values} "
-        f"ON CONFLICT (product_id, location_id) DO UPDATE SET quantity = {_STOCK}.quantity "
-        f"RETURNING id, product_id, location_id, quantity, last_occurred_at",
-        [part for key in ordered for part in key],
-    )])
-    return {
-        (product, location): GuardRow(pk, from_db(quantity), datetime_from_db(last))
-        for pk, product, location, quantity, last in rows
-    }
+    locked = {}
+    for start in range(0, len(ordered), GUARD_ROWS):
+        chunk = ordered[start:start + GUARD_ROWS]
+        rows = _run([(
+            f"INSERT INTO {_STOCK} (product_id, location_id, quantity) VALUES {', '.join(['(%s, %s, 0)'] * len(chunk))} "
+            f"ON CONFLICT (product_id, location_id) DO UPDATE SET quantity = {_STOCK}.quantity "
+            f"RETURNING id, product_id, location_id, quantity, last_occurred_at",
+            [part for key in chunk for part in key],
+        )])
+        locked.update({
+            (product, location): GuardRow(pk, from_db(quantity), datetime_from_db(last))
+            for pk, product, location, quantity, last in rows
+        })
+    return locked
 
 
 def stock_changes_after(earliest: dict[Key, datetime]) -> dict[Key, list[tuple[datetime, Decimal]]]:
@@ -118,16 +122,20 @@ def datetime_from_db(value) -> datetime | None:
     return value if value.tzinfo is not None else value.replace(tzinfo=timezone.utc)
 
 
-def _stock_update(changed: dict[int, GuardUpdate]) -> tuple[str, list]:
+def _stock_updates(changed: dict[int, GuardUpdate]) -> list[tuple[str, list]]:
     """New values for locked guard rows, by row id. UPDATE ... FROM VALUES: one pass however many
-    rows (a CASE per row would be quadratic)."""
-    values = ", ".join(["(%s, %s, %s)"] * len(changed))
+    rows (a CASE per row would be quadratic), one statement per ``GUARD_ROWS`` rows."""
     adapt = connection.ops.adapt_datetimefield_value
-    return (
-        f"UPDATE {_STOCK} SET quantity = v.column2, last_occurred_at = v.column3 "
-        f"FROM (VALUES {values}) AS v WHERE {_STOCK}.id = v.column1",
-        [part for pk, update in changed.items() for part in (pk, update.quantity, adapt(update.last_occurred_at))],
-    )
+    items = list(changed.items())
+    statements = []
+    for start in range(0, len(items), GUARD_ROWS):
+        chunk = items[start:start + GUARD_ROWS]
+        statements.append((
+            f"UPDATE {_STOCK} SET quantity = v.column2, last_occurred_at = v.column3 "
+            f"FROM (VALUES {', '.join(['(%s, %s, %s)'] * len(chunk))}) AS v WHERE {_STOCK}.id = v.column1",
+            [part for pk, update in chunk for part in (pk, update.quantity, adapt(update.last_occurred_at))],
+        ))
+    return statements
 
 
 def _latest_sql(given: str, stored: str) -> str:
@@ -143,7 +151,7 @@ def _write_stock_levels_and_advance_head(
     """Store new values for locked guard rows, then take the head's lock (last) and reserve
     ``count`` positions. Returns (the last position before them, its hash, their recorded time:
     ``now``, or the last event's if this clock is behind it)."""
-    statements = [_stock_update(changed)] if changed else []
+    statements = _stock_updates(changed)
     statements.append((
         f"UPDATE {_HEAD} SET position = position + %s, recorded_at = {_latest_sql('%s', 'recorded_at')} "
         f"WHERE id = 1 RETURNING position, hash, recorded_at",
@@ -204,7 +212,7 @@ def _append_one_sql() -> str:
 
 def _append_one(row: dict, changed: dict[int, GuardUpdate], now: datetime) -> Movement:
     row["recorded_at"] = now
-    statements = [_stock_update(changed)] if changed else []
+    statements = _stock_updates(changed)
     statements.append((_append_one_sql(), [row[f.attname] for f in _GIVEN]))
     [(row["position"], row["hash"], row["recorded_at"])] = _run(statements)
     return _stored([row[attribute] for attribute in _ATTRIBUTES])

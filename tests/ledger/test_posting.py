@@ -282,3 +282,13 @@ def test_a_large_batch_keeps_every_character_and_the_chain(post, product, bins):
     stored = Movement.objects.get(position=7)
     assert (stored.reason, stored.reference) == (awkward, "R\\6")
     assert ledger_verify().intact
+
+
+def test_a_posting_over_more_guard_rows_than_one_statement_takes_locks_and_writes_them_all(post, product, bins, monkeypatch):
+    """Statements are cut to what SQLite accepts (32,766 parameters); the cut must lose nothing."""
+    monkeypatch.setattr("ledger.store.GUARD_ROWS", 2)
+    monkeypatch.setattr("catalog.selectors.IDS_PER_QUERY", 2)
+    posted = post([{"kind": "receipt", "product": product.pk, "location": b.pk, "quantity": "3"} for b in bins]
+                  + [{"kind": "transfer", "product": product.pk, "from_location": bins[0].pk, "to_location": bins[2].pk, "quantity": "1"}])
+    assert [p.movement.balances()[-1]["quantity"] for p in posted] == [3, 3, 3, 4]
+    assert [guard_quantity(product, b) for b in bins] == [2, 3, 4]
