@@ -6,12 +6,16 @@ they are deactivated, and the ledger refuses new movements for inactive ones.
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
 QUANTITY = {"max_digits": 18, "decimal_places": 3}
 MONEY = {"max_digits": 18, "decimal_places": 4}
+# The accepted domain keeps every stored value within 15 significant digits, which both databases
+# store exactly (SQLite keeps 15 of any decimal): 12 whole digits for a quantity, 9 for money a unit.
+MAX_QUANTITY = Decimal("999999999999.999")
+MAX_UNIT_MONEY = Decimal("999999999.9999")
 
 
 class Category(models.Model):
@@ -74,10 +78,12 @@ class Product(models.Model):
     specification = models.TextField(blank=True)
     barcode = models.CharField(max_length=64, null=True, blank=True, unique=True)
     unit_price = models.DecimalField(
-        **MONEY, default=Decimal("0"), validators=[MinValueValidator(Decimal("0"))]
+        **MONEY, default=Decimal("0"),
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(MAX_UNIT_MONEY)],
     )
     reorder_point = models.DecimalField(
-        **QUANTITY, default=Decimal("0"), validators=[MinValueValidator(Decimal("0"))]
+        **QUANTITY, default=Decimal("0"),
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(MAX_QUANTITY)],
     )
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)

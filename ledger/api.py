@@ -12,7 +12,7 @@ from . import serializers
 from .errors import MovementInvalid
 from .filters import MovementFilter
 from .models import Movement
-from .requests import keyed_batch, parse_idempotency_key, parse_movement, parse_reversal
+from .requests import keyed_batch, parse_id, parse_idempotency_key, parse_movement, parse_reversal
 from .services import movement_post, movements_post
 from .verification import ledger_head, ledger_verify
 
@@ -108,10 +108,10 @@ class MovementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     @action(detail=True, methods=["post"])
     def reverse(self, request, pk=None):
         """Post the reversal of a movement: the same legs with the opposite sign, pointing at it."""
-        try:
-            movement_id = int(pk)
-        except ValueError:
-            raise MovementInvalid({"reverses": [f"Not a movement id: {pk!r}."]}) from None
+        errors: dict = {}
+        movement_id = parse_id(pk, errors, "reverses")
+        if errors:
+            raise MovementInvalid(errors)
         data = request.data if request.data else {}
         reversal = parse_reversal(data, movement_id=movement_id, idempotency_key=_header_key(request))
         posted = movement_post(user=request.user, request=reversal)

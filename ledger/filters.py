@@ -6,6 +6,7 @@ from django.db.models import Q
 from django_filters.fields import IsoDateTimeField
 
 from catalog.models import Location, Product
+from common.ids import IdFilter
 
 from .models import Movement, MovementKind
 
@@ -33,15 +34,15 @@ class MovementFilter(django_filters.FilterSet):
     location = django_filters.ModelChoiceFilter(
         queryset=Location.objects.all(), method="at_location", help_text="Movements touching this location (either leg)."
     )
-    warehouse = django_filters.NumberFilter(method="in_warehouse", help_text="Movements touching this warehouse.")
+    warehouse = IdFilter(method="in_warehouse", help_text="Movements touching this warehouse.")
     kind = django_filters.ChoiceFilter(choices=MovementKind.choices)
-    user = django_filters.NumberFilter(field_name="user_id")
+    user = IdFilter(field_name="user_id")
     reference = django_filters.CharFilter()
     occurred_after = UTCDateTimeFilter(field_name="occurred_at", lookup_expr="gte")
     occurred_before = UTCDateTimeFilter(field_name="occurred_at", lookup_expr="lt")
     occurred_until = UTCDateTimeFilter(field_name="occurred_at", lookup_expr="lte")
-    position_after = django_filters.NumberFilter(field_name="position", lookup_expr="gt")
-    position_until = django_filters.NumberFilter(field_name="position", lookup_expr="lte")
+    position_after = IdFilter(field_name="position", lookup_expr="gt")
+    position_until = IdFilter(field_name="position", lookup_expr="lte")
 
     class Meta:
         model = Movement

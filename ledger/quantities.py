@@ -9,10 +9,12 @@ arithmetic) are sized for them.
 """
 from decimal import Decimal, InvalidOperation
 
+# The bounds are declared with the catalog's precision: a movement's quantity, a count and an
+# on-hand balance are at most MAX_QUANTITY; a unit cost at most MAX_UNIT_COST.
+from catalog.models import MAX_QUANTITY, MAX_UNIT_MONEY as MAX_UNIT_COST  # noqa: F401
+
 QUANTITY_PLACES = 3
 MONEY_PLACES = 4
-MAX_QUANTITY = Decimal("999999999999.999")  # a movement's quantity, a count, an on-hand balance
-MAX_UNIT_COST = Decimal("999999999.9999")
 _QUANTUM = Decimal(1).scaleb(-QUANTITY_PLACES)
 
 
@@ -51,4 +53,4 @@ def parse_decimal(raw, *, places: int, allow_zero: bool, maximum: Decimal) -> De
         raise ValueError("Must not be negative." if allow_zero else "Must be greater than zero.")
     if value == 0 and not allow_zero:
         raise ValueError("Must be greater than zero.")
-    return value.quantize(Decimal(1).scaleb(-places))
+    return abs(value.quantize(Decimal(1).scaleb(-places)))  # abs: "-0" is zero, not a negative zero

@@ -14,6 +14,8 @@ from datetime import timezone as dt_timezone
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from common.ids import MAX_ID
+
 from .errors import MovementInvalid
 from .models import MovementKind
 from .quantities import MAX_QUANTITY, MAX_UNIT_COST, MONEY_PLACES, QUANTITY_PLACES, decimal_text, parse_decimal
@@ -76,11 +78,12 @@ class MovementRequest:
         return hashlib.sha256(json.dumps(parts, separators=(",", ":")).encode()).hexdigest()
 
 
-def _id(raw, errors, field) -> int | None:
-    if isinstance(raw, bool) or not isinstance(raw, (int, str)) or not str(raw).strip().isdigit():
+def parse_id(raw, errors, field) -> int | None:
+    text = str(raw).strip() if isinstance(raw, (int, str)) and not isinstance(raw, bool) else ""
+    if not (text.isascii() and text.isdigit()) or int(text) > MAX_ID:
         errors[field] = [f"A valid id (a positive integer) is required, not {raw!r}."]
         return None
-    return int(raw)
+    return int(text)
 
 
 # Text fields hold what a person can read: no unpaired surrogates (not text at all), no control
@@ -122,7 +125,9 @@ def parse_occurred_at(raw, errors, now: datetime) -> datetime | None:
     if raw is None:
         return None
     try:
-        value = parse_datetime(raw) if isinstance(raw, str) else None
+        # Python's parser stops at a NUL and Django's pattern lets a final newline through.
+        readable = isinstance(raw, str) and raw.isprintable() and raw == raw.strip()
+        value = parse_datetime(raw) if readable else None
     except ValueError:  # well-formed but impossible: hour 25, February 30th, an offset of a day
         value = None
     if value is None:
@@ -174,12 +179,12 @@ def parse_movement(data, *, idempotency_key: str | None = None) -> MovementReque
 
     values: dict = {"kind": kind.value}
     if data.get("product") is not None:
-        values["product"] = _id(data["product"], errors, "product")
+        values["product"] = parse_id(data["product"], errors, "product")
     location_field = "from_location" if kind == MovementKind.TRANSFER else "location"
     if data.get(location_field) is not None:
-        values["location"] = _id(data[location_field], errors, location_field)
+        values["location"] = parse_id(data[location_field], errors, location_field)
     if kind == MovementKind.TRANSFER and data.get("to_location") is not None:
-        values["to_location"] = _id(data["to_location"], errors, "to_location")
+        values["to_location"] = parse_id(data["to_location"], errors, "to_location")
         if values["to_location"] is not None and values["to_location"] == values.get("location"):
             errors["to_location"] = ["A transfer moves stock between two different locations."]
     for field, places, allow_zero, maximum in (

@@ -2,6 +2,7 @@ import django_filters
 
 from catalog.models import Category
 from catalog.selectors import category_with_descendants
+from common.ids import IdFilter
 
 from .models import LocationStock, ProductLocationStock, ProductStock
 
@@ -36,7 +37,7 @@ class CategoryTreeFilter(django_filters.ModelChoiceFilter):
 
 class ProductLocationStockFilter(NonZeroFilterSet):
     sku = django_filters.CharFilter(field_name="product__sku")
-    warehouse = django_filters.NumberFilter(field_name="location__warehouse_id")
+    warehouse = IdFilter(field_name="location__warehouse_id")
     category = CategoryTreeFilter(product_path="product__")
 
     class Meta:
@@ -54,7 +55,7 @@ class ProductStockFilter(NonZeroFilterSet):
 
 
 class LocationStockFilter(NonZeroFilterSet):
-    warehouse = django_filters.NumberFilter(field_name="location__warehouse_id")
+    warehouse = IdFilter(field_name="location__warehouse_id")
 
     class Meta:
         model = LocationStock

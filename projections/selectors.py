@@ -14,7 +14,7 @@ from .definitions import LEDGER, PROJECTIONS, Projection
 from .exact import arithmetic
 from .models import Checkpoint, LocationStock, ProductLocationStock, ProductStock
 
-MONEY = DecimalField(max_digits=28, decimal_places=4)
+MONEY = DecimalField(max_digits=42, decimal_places=4)  # as serializers.VALUE
 
 
 class Ratio(Func):

@@ -1,11 +1,13 @@
 from rest_framework import serializers
 
 from catalog.models import MONEY, QUANTITY
+from common.ids import MAX_ID
 from ledger.serializers import BalanceSerializer, MovementSerializer
 
 from .models import LocationStock, ProductLocationStock, ProductStock
 
-VALUE = {"max_digits": 28, "decimal_places": MONEY["decimal_places"]}
+# A stock's value: up to 10^29 units (a projection's total) at up to 10^9 a unit.
+VALUE = {"max_digits": 42, "decimal_places": MONEY["decimal_places"]}
 
 
 class ProductLocationStockSerializer(serializers.ModelSerializer):
@@ -48,10 +50,10 @@ class LocationStockSerializer(serializers.ModelSerializer):
 
 
 class AsOfQuerySerializer(serializers.Serializer):
-    product = serializers.IntegerField(min_value=1)
-    location = serializers.IntegerField(min_value=1, required=False)
+    product = serializers.IntegerField(min_value=1, max_value=MAX_ID)
+    location = serializers.IntegerField(min_value=1, max_value=MAX_ID, required=False)
     at = serializers.DateTimeField(required=False, help_text="Business time: movements that occurred at or before it.")
-    position = serializers.IntegerField(min_value=0, required=False, help_text="Ledger position, inclusive.")
+    position = serializers.IntegerField(min_value=0, max_value=MAX_ID, required=False, help_text="Ledger position, inclusive.")
     movements = serializers.BooleanField(default=False, help_text="Also list the movements that produced it.")
     limit = serializers.IntegerField(min_value=1, max_value=1000, default=100, help_text="At most this many movements.")
 

@@ -35,6 +35,9 @@ def _flatten(detail):
     return str(detail)
 
 
+NUMBER_TOO_LARGE = "A number in the request is larger than any id or quantity the ledger holds."
+
+
 class DatabaseUnavailable(exceptions.APIException):
     """The database could not answer (it restarts, or a lock was held past lock_timeout). The same
     request with the same Idempotency-Key is safe to send again: it is never posted twice."""
@@ -54,6 +57,8 @@ def exception_handler(exc, context):
         return Response(exc.as_dict(), status=exc.status)
     if isinstance(exc, (OperationalError, InterfaceError)):
         exc = DatabaseUnavailable()
+    elif isinstance(exc, OverflowError):  # SQLite cannot even compare a number past 2^63 (an id in a URL)
+        exc = exceptions.ValidationError({"non_field_errors": [NUMBER_TOO_LARGE]})
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
