@@ -143,3 +143,47 @@ class TestInputDomain:
         client = manager_client if "movements" not in path else clerk_client
         response = client.post(path, "[" * 1000 + "]" * 1000, content_type="application/json")
         assert response.status_code == 400 and response.json()["code"] == "malformed_request"
+
+
+class TestNumbersAndIds:
+    @pytest.mark.parametrize("value", ["²", "٣", "1e3", 2**63, "9223372036854775808", -1, 1.5, True])
+    def test_an_id_that_is_no_id_is_400_naming_the_field(self, clerk_client, product, bins, value):
+        body = {"kind": "transfer", "product": product.pk, "from_location": bins[0].pk, "to_location": value, "quantity": "1"}
+        response = clerk_client.post(MOVEMENTS, body, format="json")
+        assert response.status_code == 400 and "to_location" in response.json()["errors"]
+
+    def test_reversing_an_id_past_any_key_is_a_4xx(self, clerk_client, db):
+        response = clerk_client.post(f"{MOVEMENTS}{2**64}/reverse/", {}, format="json")
+        assert response.status_code == 400 and "reverses" in response.json()["errors"]
+
+    @pytest.mark.parametrize("url", [
+        "/api/v1/stock/?warehouse=99999999999999999999", "/api/v1/stock/by-location/?warehouse=1e300",
+        "/api/v1/movements/?position_after=99999999999999999999", "/api/v1/movements/?user=1.5",
+        "/api/v1/stock/as-of/?product=99999999999999999999&position=1",
+    ])
+    def test_a_number_past_any_key_in_a_query_is_400(self, auditor_client, db, url):
+        assert auditor_client.get(url).status_code == 400
+
+    def test_an_id_past_any_key_in_a_path_is_not_found(self, manager_client, db):
+        response = manager_client.get(f"/api/v1/products/{2**64}/")
+        assert (response.status_code, response.json()["code"]) == (404, "not_found")
+
+    @pytest.mark.parametrize("field", ["unit_cost", "quantity"])
+    def test_minus_zero_is_zero(self, clerk_client, product, bins, field):
+        body = receipt(product, bins[0], **{field: "-0"}) if field == "unit_cost" else {
+            "kind": "count", "product": product.pk, "location": bins[0].pk, "counted_quantity": "-0"}
+        response = clerk_client.post(MOVEMENTS, body, format="json")
+        assert response.status_code == 201
+        text = response.content.decode()
+        assert '"-0' not in text
+        assert response.json() == clerk_client.get(f"{MOVEMENTS}{response.json()['id']}/").json()
+
+    @pytest.mark.parametrize("occurred_at", ["2026-01-01T00:00:00Z\u0000", "2026-01-01T00:00:00Z\n", " 2026-01-01T00:00:00Z"])
+    def test_a_time_with_anything_around_it_is_400(self, clerk_client, product, bins, occurred_at):
+        response = clerk_client.post(MOVEMENTS, receipt(product, bins[0], occurred_at=occurred_at), format="json")
+        assert response.status_code == 400 and "occurred_at" in response.json()["errors"]
+
+    @pytest.mark.parametrize("field, value", [("unit_price", "1000000000"), ("reorder_point", "1000000000000")])
+    def test_catalog_numbers_past_what_is_stored_exactly_are_400(self, manager_client, db, field, value):
+        response = manager_client.post("/api/v1/products/", {"sku": "X-1", "name": "x", field: value}, format="json")
+        assert response.status_code == 400 and field in response.json()["errors"]

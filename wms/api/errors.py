@@ -57,8 +57,11 @@ def exception_handler(exc, context):
         return Response(exc.as_dict(), status=exc.status)
     if isinstance(exc, (OperationalError, InterfaceError)):
         exc = DatabaseUnavailable()
-    elif isinstance(exc, OverflowError):  # SQLite cannot even compare a number past 2^63 (an id in a URL)
-        exc = exceptions.ValidationError({"non_field_errors": [NUMBER_TOO_LARGE]})
+    elif isinstance(exc, OverflowError):
+        # SQLite cannot even compare a number past 2^63: in a URL's id, no such record (as
+        # PostgreSQL answers); anywhere else, a number out of range.
+        in_path = bool(context.get("kwargs"))
+        exc = exceptions.NotFound() if in_path else exceptions.ValidationError({"non_field_errors": [NUMBER_TOO_LARGE]})
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
