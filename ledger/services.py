@@ -261,13 +261,12 @@ def _apply(plans: list[_Plan], catalog: _Catalog, batch: bool) -> dict[int, Guar
         legs = _legs(plan)
         for key, change in legs:
             timeline = timelines[key]
-            balances = list(timeline.balances_from(plan.occurred_at))
             if change < 0:
-                lowest_at, lowest = min(balances, key=lambda point: point[1])
+                lowest_at, lowest = timeline.lowest_from(plan.occurred_at)
                 if lowest + change < 0:
                     backdated = timeline.latest is not None and plan.occurred_at < timeline.latest
                     shortages.append((plan, key, lowest, -change, lowest_at if backdated else None))
-            elif max(balance for _, balance in balances) + change > MAX_QUANTITY:
+            elif timeline.highest_from(plan.occurred_at) + change > MAX_QUANTITY:
                 product, location = key
                 raise _refuse(OnHandLimit(
                     product_id=product, sku=catalog.products[product][0],

@@ -54,6 +54,18 @@ class StockTimeline:
             balance += change
             yield when, balance
 
+    def lowest_from(self, at: datetime) -> tuple[datetime, Decimal]:
+        """The lowest balance at any business time from ``at`` on, and the first time it holds."""
+        if self._is_latest(at):  # the common case: nothing dated later
+            return at, self.current
+        return min(self.balances_from(at), key=lambda point: point[1])
+
+    def highest_from(self, at: datetime) -> Decimal:
+        """The highest balance at any business time from ``at`` on."""
+        if self._is_latest(at):
+            return self.current
+        return max(balance for _, balance in self.balances_from(at))
+
     def add(self, at: datetime, change: Decimal) -> None:
         """Record a movement of ``change`` at business time ``at``."""
         if self._is_latest(at):
