@@ -118,3 +118,18 @@ def test_production_redirects_plain_http_to_https_behind_the_proxy(tmp_path):
     assert embedded.stdout.split() == ["401", "None", "401", "None"], embedded.stderr
     redirect_off = run_with({**PRODUCTION, **database, "DJANGO_SECURE_SSL_REDIRECT": "0"}, GET_OVER_HTTP_AND_HTTPS)
     assert redirect_off.stdout.split()[:2] == ["401", "None"], redirect_off.stderr
+
+
+SQLITE_PRAGMAS = """
+import django; django.setup(); from django.db import connection
+with connection.cursor() as cursor:
+    print(*[cursor.execute(f"PRAGMA {name}").fetchone()[0] for name in ("synchronous", "journal_mode", "foreign_keys")])
+"""
+
+
+def test_sqlite_writes_durably_as_the_default_and_when_given_by_url(tmp_path):
+    """synchronous=FULL (2): a posting answered 201 is on disk, even through a power loss."""
+    default = run_with({"WMS_SQLITE_PATH": str(tmp_path / "default.sqlite3")}, SQLITE_PRAGMAS)
+    by_url = run_with({"DATABASE_URL": f"sqlite:///{tmp_path / 'by-url' / 'wms.sqlite3'}"}, SQLITE_PRAGMAS)
+    assert default.stdout.split() == ["2", "wal", "1"], default.stderr
+    assert by_url.stdout.split() == ["2", "wal", "1"], by_url.stderr
