@@ -12,7 +12,7 @@ ROLES = (CLERK, AUDITOR, FINANCE, MANAGER)
 ROLE_DESCRIPTIONS = {
     CLERK: "posts stock movements",
     AUDITOR: "reads and replays the whole ledger, posts nothing",
-    FINANCE: "reads stock, valuation and reports",
+    FINANCE: "reads stock and what it is worth",
     MANAGER: "manages the catalog and the locations",
 }
 
