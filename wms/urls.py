@@ -18,3 +18,9 @@ urlpatterns = [
     path("api/v1/", include(api_v1)),
     path("api-auth/", include("rest_framework.urls")),
 ]
+
+# Under /api/ the API's JSON error body, elsewhere Django's own pages (wms/api/errors.py).
+handler400 = "wms.api.errors.bad_request"
+handler403 = "wms.api.errors.permission_denied"
+handler404 = "wms.api.errors.page_not_found"
+handler500 = "wms.api.errors.server_error"

@@ -293,7 +293,7 @@ _ACCESS = re.compile(r'access pid=<?(\d+)>? "(\S+) (\S+) [^"]*" (\d{3})')
 
 
 class Gunicorn:
-    """``gunicorn wms.wsgi`` with three sync workers, as the README deploys it. Its access log
+    """``gunicorn wms.wsgi`` with three sync workers (JsonErrorsWorker), as the README deploys it. Its access log
     names the worker (pid) that served each request, so a test can tell when every worker has
     served one."""
 
@@ -303,7 +303,7 @@ class Gunicorn:
         self.mode, self.port = mode, port
         self.process = Process(
             f"gunicorn ({mode})",
-            [PYTHON, "-m", "gunicorn", "wms.wsgi", "--workers", str(self.WORKERS), "--worker-class", "sync",
+            [PYTHON, "-m", "gunicorn", "wms.wsgi", "--workers", str(self.WORKERS), "--worker-class", "wms.gunicorn.JsonErrorsWorker",
              "--bind", f"{HOST}:{port}", "--timeout", "60", "--graceful-timeout", "5",
              "--access-logfile", "-", "--access-logformat", ACCESS_LOG_FORMAT,
              # Not the shared default socket in ~/.gunicorn, which every other gunicorn uses too.

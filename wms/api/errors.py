@@ -1,12 +1,25 @@
-"""One error body for every endpoint: ``{"code", "detail", "errors"?, ...}``.
+"""One error body for every answer under ``/api/``: ``{"code", "detail", "errors"?, ...}``.
 
 DRF's own exceptions keep their status; validation errors become ``validation_error`` with
 per-field messages; domain errors carry their code and data. The transaction is marked for
 rollback, as DRF's own handler does.
+
+What DRF's views never see gets the same body: an unknown address (``handler404``), a body over
+``DATA_UPLOAD_MAX_MEMORY_SIZE`` (413 ``request_too_large``), an unhandled exception (500
+``server_error`` with a ``request_id``, logged here with the traceback; see
+``wms.api.middleware``). Everywhere else (admin, pages) Django's HTML pages answer, as before.
+The request line and headers a server refuses before Django sees them: ``wms.gunicorn``.
 """
+import logging
+import sys
+from http import HTTPStatus
+
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
 from django.db import InterfaceError, OperationalError
-from django.http import Http404
+from django.http import Http404, JsonResponse
+from django.views import defaults
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
@@ -55,6 +68,8 @@ def exception_handler(exc, context):
     if isinstance(exc, DomainError):
         set_rollback()
         return Response(exc.as_dict(), status=exc.status)
+    if isinstance(exc, RequestDataTooBig):  # request.data read a body past the limit
+        return Response(request_too_large_body(), status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
     if isinstance(exc, (OperationalError, InterfaceError)):
         exc = DatabaseUnavailable()
     elif isinstance(exc, OverflowError):
@@ -99,3 +114,107 @@ def _summary(errors: dict) -> str:
             return f"Invalid input: {first}"
         return f"Invalid input in '{field}': {first}"
     return "Invalid input."
+
+
+# ---------------------------------------------------------------------------------------------
+# What DRF's views never see: Django's error handlers (wms/urls.py) and the API middleware.
+
+logger = logging.getLogger(__name__)
+
+NOT_FOUND = "There is no endpoint at this address; the API's endpoints are listed at /api/v1/docs/."
+REQUEST_TOO_LARGE = (
+    "The request body is larger than the {limit:,} bytes the API accepts; "
+    "send the movements in smaller batches."
+)
+SERVER_ERROR = (
+    "The server failed to answer this request. Quote request id {request_id} when you report it; "
+    "a posting may be sent again with the same Idempotency-Key (it is never posted twice)."
+)
+_COMPACT = {"separators": (",", ":")}  # as DRF's JSONRenderer writes
+
+
+def is_api(request) -> bool:
+    """Under ``/api/``: answered in the API's error shape, never an HTML page."""
+    path = request.path_info
+    return path == "/api" or path.startswith("/api/")
+
+
+def request_too_large_body() -> dict:
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    return {"code": "request_too_large", "detail": REQUEST_TOO_LARGE.format(limit=limit), "max_bytes": limit}
+
+
+def error_response(status_code: int, code: str, detail: str, **extra) -> JsonResponse:
+    return JsonResponse({"code": code, "detail": detail, **extra}, status=status_code, json_dumps_params=_COMPACT)
+
+
+def server_error_response(request, exc_info) -> JsonResponse:
+    """500 ``server_error`` with the request's id; the traceback goes to the log under that id, never
+    into the body (whatever ``DEBUG`` says)."""
+    request_id = getattr(request, "request_id", None) or "unknown"
+    logger.error(
+        "Internal server error, request id %s: %s %s", request_id, request.method, request.path,
+        exc_info=exc_info, extra={"request_id": request_id, "status_code": 500, "request": request},
+    )
+    response = error_response(500, "server_error", SERVER_ERROR.format(request_id=request_id), request_id=request_id)
+    # Logged above with the id and the traceback; Django's own record of it (django.request,
+    # without the id) would repeat the traceback, or add a line without it.
+    response._has_been_logged = True
+    return response
+
+
+# Django's status for what it refuses itself (handler400, handler403, the debug pages) -> our code.
+_STATUS_CODES = {
+    400: "malformed_request",
+    403: "permission_denied",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "request_too_large",
+}
+
+
+def response_for_status(request, status_code: int) -> JsonResponse:
+    """The API's body for an error status that something other than a DRF view chose."""
+    if status_code == 404:
+        return error_response(404, "not_found", NOT_FOUND)
+    if status_code == 413:
+        return error_response(413, **request_too_large_body())
+    if status_code == 500:
+        return server_error_response(request, None)
+    if status_code == 405:
+        return error_response(405, "method_not_allowed", f'Method "{request.method}" not allowed.')
+    try:
+        phrase = HTTPStatus(status_code).phrase
+    except ValueError:
+        phrase = "Error"
+    code = _STATUS_CODES.get(status_code) or phrase.lower().replace(" ", "_").replace("-", "_")
+    return error_response(status_code, code, f"{phrase}.")
+
+
+def bad_request(request, exception):
+    """handler400: a request Django refused as malformed or suspicious (say, an unknown Host)."""
+    if is_api(request):
+        return response_for_status(request, 400)
+    return defaults.bad_request(request, exception)
+
+
+def permission_denied(request, exception):
+    """handler403."""
+    if is_api(request):
+        return error_response(403, "permission_denied", str(exceptions.PermissionDenied.default_detail))
+    return defaults.permission_denied(request, exception)
+
+
+def page_not_found(request, exception):
+    """handler404: no URL pattern matches (DRF's views answer their own 404s)."""
+    if is_api(request):
+        return error_response(404, "not_found", NOT_FOUND)
+    return defaults.page_not_found(request, exception)
+
+
+def server_error(request):
+    """handler500: an exception nothing else handled (raised in a middleware, say; the views' own go
+    through ``ApiErrorsMiddleware.process_exception``). Called while the exception is handled."""
+    if is_api(request):
+        return server_error_response(request, sys.exc_info())
+    return defaults.server_error(request)

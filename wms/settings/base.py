@@ -34,6 +34,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: under /api/, a request id on every answer and the API's JSON body for every error,
+    # whatever fails after it (wms/api/middleware.py).
+    "wms.api.middleware.ApiErrorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -44,6 +47,14 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",  # last, as axes asks: turns a lockout into its 429 page
 ]
+
+# The largest request body read into memory (413 request_too_large past it). The largest legal
+# batch, 5,000 movements with every field at its maximum (a 64-character reference, a 1,000-character
+# reason, a 128-character idempotency key, 19-digit ids, as json.dumps writes it), is 7.3 MB in ASCII;
+# twice that holds the same batch with every text in two-byte UTF-8 (accented Latin, Greek,
+# Cyrillic: 13.2 MB). Texts at their maxima in three-byte characters or \u escapes need smaller
+# batches. tests/api/test_error_shape.py recomputes the figure.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 15_000_000
 
 ROOT_URLCONF = "wms.urls"
 WSGI_APPLICATION = "wms.wsgi.application"
