@@ -114,7 +114,16 @@ class Movement(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"#{self.position} {self.kind} {self.product_id} {self.delta}"
+        """'#12 transfer BOLT-M8 MAIN/RECV → MAIN/A-01 1500', '#13 issue BOLT-M8 MAIN/A-01 -120'. Stock
+        leaves the leg whose change is negative, so the reversal of a transfer reads the other way
+        round. Reads the product and locations: select them with the movement (admin does)."""
+        kind = f"reversal of #{self.reverses_id}" if self.reverses_id else self.get_kind_display()
+        if self.to_location_id is None:
+            legs = f"{self.location} {self.delta.normalize():+f}"
+        else:
+            source, target = (self.location, self.to_location) if self.delta < 0 else (self.to_location, self.location)
+            legs = f"{source} → {target} {self.quantity.normalize():f}"
+        return f"#{self.position} {kind} {self.product.sku} {legs}"
 
     def save(self, *args, **kwargs):
         if not self._state.adding:
@@ -160,7 +169,7 @@ class StockLevel(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.product_id}@{self.location_id}: {self.quantity}"
+        return f"{self.product.sku} at {self.location}: {self.quantity.normalize():f}"
 
 
 class LedgerHead(models.Model):

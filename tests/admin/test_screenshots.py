@@ -1,0 +1,201 @@
+"""The movement list and a movement's page in a real browser at a laptop's width (1,280 px).
+
+Starts the app on a spare port with a SQLite file of its own (migrated, ``seed_demo``, and the
+reversal of a demo transfer posted through the ledger's service), logs in to admin with Debian's
+headless Chromium (Playwright drives it; never ``playwright install``), saves a screenshot of each
+page to a temporary folder (printed, not committed) and checks what a person would: SKUs and
+WAREHOUSE/CODE labels rather than ids, a reversal that reads back the way the stock went, and no
+horizontal scrolling. Runs in the SQLite pass only; skipped without Chromium, except in CI.
+"""
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from django.db import connection
+
+ROOT = Path(__file__).resolve().parents[2]
+PORTS = range(18041, 18050)
+WIDTH, HEIGHT = 1280, 800
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run", "--mute-audio"]
+
+# The demo's transfer of NUT-M8 (nothing issued from it since), reversed: the stock goes back from
+# MAIN/A-02 to MAIN/RECV. Prints the positions of the transfer and of its reversal.
+REVERSE_THE_TRANSFER = """
+from django.contrib.auth.models import User
+from ledger.models import Movement
+from ledger.requests import parse_reversal
+from ledger.services import movement_post
+transfer = Movement.objects.get(kind="transfer", product__sku="NUT-M8")
+reversal = movement_post(
+    user=User.objects.get(username="clerk"),
+    request=parse_reversal({"reference": "PUT-1-UNDO", "reason": "put away to the wrong bin"}, movement_id=transfer.pk),
+).movement
+print("positions", transfer.pk, reversal.pk)
+"""
+
+pytestmark = pytest.mark.skipif(
+    connection.vendor != "sqlite", reason="runs once, in the SQLite pass (the browser does not depend on the database)"
+)
+
+
+def _chromium() -> str:
+    found = shutil.which("chromium") or ("/usr/bin/chromium" if os.path.exists("/usr/bin/chromium") else None)
+    if found:
+        return found
+    if os.environ.get("CI"):
+        pytest.fail("CI must take the admin screenshots: install Debian's chromium (.ci/run does)")
+    pytest.skip("Debian's chromium is not installed (apt-get install chromium); CI installs it")
+
+
+def _spare_port() -> int:
+    for port in PORTS:
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    pytest.fail(f"no spare port in {PORTS.start}-{PORTS.stop - 1}")
+
+
+def _manage(env: dict, *args: str) -> str:
+    done = subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, f"manage.py {args[0]} failed:\n{done.stdout}\n{done.stderr}"
+    return done.stdout
+
+
+def _wait_until_up(url: str, server: subprocess.Popen, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert server.poll() is None, f"the server exited: {server.communicate()[0]}"
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.2)
+    pytest.fail(f"the server did not answer {url} within {timeout} s")
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    """The demo app, served on a spare port: (base URL, transfer's position, reversal's position)."""
+    chromium = _chromium()
+    folder = tmp_path_factory.mktemp("admin-screenshots")
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "CELERY_BROKER_URL", "DJANGO_DEBUG"}}
+    env |= {"WMS_SQLITE_PATH": str(folder / "demo.sqlite3"), "WMS_LOG_LEVEL": "WARNING"}
+    _manage(env, "migrate", "--no-input", "--verbosity", "0")
+    _manage(env, "seed_demo")
+    transfer, reversal = map(int, re.search(r"positions (\d+) (\d+)", _manage(env, "shell", "-c", REVERSE_THE_TRANSFER)).groups())
+    port = _spare_port()
+    # --insecure: runserver serves admin's static files itself (no collectstatic into the tree).
+    server = subprocess.Popen(
+        [sys.executable, "manage.py", "runserver", "--noreload", "--insecure", f"127.0.0.1:{port}"],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        _wait_until_up(f"{base}/admin/login/", server)
+        yield {"base": base, "folder": folder, "chromium": chromium, "transfer": transfer, "reversal": reversal}
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+
+
+@pytest.fixture(scope="module")
+def browser(demo):
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        if os.environ.get("CI"):
+            raise
+        pytest.skip("playwright is not installed (pip install -e '.[dev]')")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=demo["chromium"], headless=True, args=CHROMIUM_ARGS)
+        try:
+            page = chromium.new_page(viewport={"width": WIDTH, "height": HEIGHT})
+            page.goto(f"{demo['base']}/admin/login/?next=/admin/")
+            page.fill("#id_username", "admin")
+            page.fill("#id_password", "admin-demo-pass")
+            with page.expect_navigation():
+                page.click("input[type=submit]")
+            assert page.url.endswith("/admin/"), "the demo admin could not log in"
+            yield page
+        finally:
+            chromium.close()
+
+
+def _screenshot(page, demo, name: str, capsys) -> Path:
+    path = demo["folder"] / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    with capsys.disabled():
+        print(f"\nadmin screenshot: {path}")
+    return path
+
+
+def _fits(page) -> dict:
+    """The page's width beside the window's, and the result table's beside the box that holds it
+    (admin lets a wide table scroll inside its box, which the page's width alone would not show)."""
+    return page.evaluate(
+        """() => {
+            const table = document.querySelector('#result_list');
+            return {
+                page: document.documentElement.scrollWidth,
+                window: window.innerWidth,
+                table: table ? table.scrollWidth : 0,
+                box: table ? table.parentElement.clientWidth : 0,
+            };
+        }"""
+    )
+
+
+def _rows(page) -> dict[str, str]:
+    """The list's rows as text, by their number column ("#12")."""
+    rows = page.eval_on_selector_all(
+        "#result_list tbody tr",
+        "rows => rows.map(row => Array.from(row.cells).map(cell => cell.innerText.replace(/\\s+/g, ' ').trim()))",
+    )
+    return {cells[0]: " | ".join(cells[1:]) for cells in rows}
+
+
+def test_the_movement_list_shows_skus_and_codes_and_fits_1280_px(browser, demo, capsys):
+    browser.goto(f"{demo['base']}/admin/ledger/movement/")
+    _screenshot(browser, demo, "movement-list", capsys)
+    text = browser.inner_text("#content")
+    for label in ("BOLT-M8", "NUT-M8", "PAINT-W10", "MAIN/RECV", "MAIN/A-01", "MAIN/A-02", "EAST/RECV"):
+        assert label in text, label
+    assert not re.search(r"Movement object \(\d+\)", text)
+    rows = _rows(browser)
+    transfer, reversal = rows[f"#{demo['transfer']}"], rows[f"#{demo['reversal']}"]
+    assert "| transfer | NUT-M8 | MAIN/RECV → MAIN/A-02 | 1500 | 500 / 1500 | PUT-1 | clerk" in transfer
+    # The reversal's legs are the transfer's, negated: the stock went back from A-02 to RECV.
+    assert f"| reversal of #{demo['transfer']} | NUT-M8 | MAIN/A-02 → MAIN/RECV | 1500 | 0 / 2000 | PUT-1-UNDO | clerk" in reversal
+    fits = _fits(browser)
+    assert fits["page"] <= WIDTH and fits["window"] == WIDTH, fits
+    assert 0 < fits["table"] <= fits["box"], f"the table scrolls sideways inside its box: {fits}"
+
+
+def test_a_reversals_page_reads_the_right_way_round_and_fits_1280_px(browser, demo, capsys):
+    browser.goto(f"{demo['base']}/admin/ledger/movement/{demo['reversal']}/change/")
+    _screenshot(browser, demo, "movement-page", capsys)
+    title = browser.inner_text("#content h2")
+    assert title == f"#{demo['reversal']} reversal of #{demo['transfer']} NUT-M8 MAIN/A-02 → MAIN/RECV 1500"
+    assert browser.inner_text("div.breadcrumbs").endswith(title)
+    text = browser.inner_text("#content")
+    assert f"#{demo['transfer']} transfer NUT-M8 MAIN/RECV → MAIN/A-02 1500" in text  # the link to the original
+    assert "MAIN/RECV: +1500, on hand after 2000" in text and "MAIN/A-02: -1500, on hand after 0" in text
+    fits = _fits(browser)
+    assert fits["page"] <= WIDTH, fits
