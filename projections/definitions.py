@@ -51,9 +51,9 @@ class Projection:
 
     def upsert_sql(self) -> str:
         """Add the range's totals to the stored rows (creating missing ones)."""
-        add = arithmetic().add
+        a = arithmetic()
         columns = ", ".join(self.keys + self.values)
-        additions = ", ".join(f"{v} = {add(f'{self.table}.{v}', f'excluded.{v}')}" for v in self.values)
+        additions = ", ".join(f"{v} = {a.stored(a.add(f'{self.table}.{v}', f'excluded.{v}'))}" for v in self.values)
         # "WHERE true": SQLite reads "INSERT ... SELECT ... ON CONFLICT" as a join's ON clause
         # unless the SELECT has a WHERE of its own.
         return (
@@ -67,7 +67,7 @@ PRODUCT_LOCATION = Projection(
     model=ProductLocationStock,
     keys=("product_id", "location_id"),
     values=("quantity",),
-    query=lambda a: f"SELECT product_id, location_id, {a.sum('change')} FROM ({LEGS}) legs GROUP BY product_id, location_id",
+    query=lambda a: f"SELECT product_id, location_id, {a.stored(a.sum('change'))} FROM ({LEGS}) legs GROUP BY product_id, location_id",
 )
 
 LOCATION = Projection(
@@ -75,7 +75,7 @@ LOCATION = Projection(
     model=LocationStock,
     keys=("location_id",),
     values=("quantity",),
-    query=lambda a: f"SELECT location_id, {a.sum('change')} FROM ({LEGS}) legs GROUP BY location_id",
+    query=lambda a: f"SELECT location_id, {a.stored(a.sum('change'))} FROM ({LEGS}) legs GROUP BY location_id",
 )
 
 # A transfer (or its reversal) nets to zero for the product; receipts carrying a unit cost, net
@@ -94,7 +94,7 @@ def _net_of_reversals(a: Arithmetic, expression: str) -> str:
     )
     received = f"coalesce({a.sum(expression)} FILTER (WHERE {_COSTED_RECEIPT}), 0)"
     reversed_ = f"coalesce({a.sum(of_original)} FILTER (WHERE m.kind = 'reversal'), 0)"
-    return a.add(received, f"-({reversed_})")
+    return a.stored(a.subtract(received, reversed_))
 
 
 PRODUCT = Projection(
@@ -104,7 +104,7 @@ PRODUCT = Projection(
     values=("quantity", "received_quantity", "received_value"),
     query=lambda a: f"""
         SELECT m.product_id,
-               coalesce({a.sum('m.delta')} FILTER (WHERE m.to_location_id IS NULL), 0),
+               {a.stored(f"coalesce({a.sum('m.delta')} FILTER (WHERE m.to_location_id IS NULL), 0)")},
                {_net_of_reversals(a, "m.quantity")},
                {_net_of_reversals(a, a.value("m.quantity", "m.unit_cost"))}
           FROM {LEDGER} m

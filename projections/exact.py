@@ -4,7 +4,9 @@ PostgreSQL's ``numeric`` is exact. SQLite has no decimal type: it adds decimals 
 (ten receipts of 0.1 less an issue of 1 leave -1.1e-16, a row that should be zero). On SQLite the
 projections therefore sum and add through Python functions registered on each connection, which
 work in ``Decimal`` and refuse (an error the catch-up reports in /stock/status/) a total that SQLite
-could not store exactly: more than 15 significant digits.
+could not store exactly: more than 15 significant digits. Sums on the way (a total of receipts
+before their reversals are taken off) are kept exact, as text, whatever their size; only what is
+stored is held to the 15 digits.
 """
 import threading
 from collections.abc import Callable
@@ -22,19 +24,25 @@ class Arithmetic:
     """How one database writes the projections' arithmetic."""
 
     sum: Callable[[str], str]  # an aggregate sum of an expression
-    add: Callable[[str, str], str]  # a stored total plus a new one
+    add: Callable[[str, str], str]  # one total plus another
+    subtract: Callable[[str, str], str]  # one total less another
     value: Callable[[str, str], str]  # a receipt's value: quantity times unit cost, to the ten-thousandth
+    stored: Callable[[str], str]  # a total about to be stored: refused if the database cannot hold it exactly
 
 
 POSTGRESQL = Arithmetic(
     sum=lambda e: f"SUM({e})",
     add=lambda a, b: f"{a} + {b}",
+    subtract=lambda a, b: f"{a} - {b}",
     value=lambda quantity, cost: f"round({quantity} * {cost}, 4)",
+    stored=lambda e: e,
 )
 SQLITE = Arithmetic(
     sum=lambda e: f"exact_sum({e})",
     add=lambda a, b: f"exact_add({a}, {b})",
+    subtract=lambda a, b: f"exact_subtract({a}, {b})",
     value=lambda quantity, cost: f"exact_value({quantity}, {cost})",
+    stored=lambda e: f"exact_stored({e})",
 )
 
 
@@ -77,17 +85,25 @@ class _ExactSum:
             self.total = _decimal(value) + (Decimal(0) if self.total is None else self.total)
 
     def finalize(self):
-        return None if self.total is None else _storable(self.total)
+        return None if self.total is None else str(self.total)
 
 
 def _exact_add(a, b):
-    return _storable(_decimal(a) + _decimal(b))
+    return str(_decimal(a) + _decimal(b))
+
+
+def _exact_subtract(a, b):
+    return str(_decimal(a) - _decimal(b))
 
 
 def _exact_value(quantity, cost):
     if quantity is None or cost is None:
         return None
-    return _storable((_decimal(quantity) * _decimal(cost)).quantize(MONEY_QUANTUM, rounding=ROUND_HALF_UP))
+    return str((_decimal(quantity) * _decimal(cost)).quantize(MONEY_QUANTUM, rounding=ROUND_HALF_UP))
+
+
+def _exact_stored(total):
+    return None if total is None else _storable(_decimal(total))
 
 
 def register(sender, connection, **_signal_kwargs) -> None:
@@ -97,4 +113,6 @@ def register(sender, connection, **_signal_kwargs) -> None:
     raw = connection.connection
     raw.create_aggregate("exact_sum", 1, _ExactSum)
     raw.create_function("exact_add", 2, _exact_add, deterministic=True)
+    raw.create_function("exact_subtract", 2, _exact_subtract, deterministic=True)
     raw.create_function("exact_value", 2, _exact_value, deterministic=True)
+    raw.create_function("exact_stored", 1, _exact_stored, deterministic=True)
