@@ -1,14 +1,16 @@
 import django_filters
 
+from common.ids import IdFilter
+from wms.api.filters import BooleanFilter, FilterSet
+
 from .models import Category, Location, Product, Warehouse
 from .selectors import category_with_descendants
 
 
-class ProductFilter(django_filters.FilterSet):
+class ProductFilter(FilterSet):
     sku = django_filters.CharFilter()
     barcode = django_filters.CharFilter()
-    category = django_filters.ModelChoiceFilter(
-        queryset=Category.objects.all(),
+    category = IdFilter(
         method="in_category_tree",
         help_text="Products of this category and of all its subcategories.",
     )
@@ -18,25 +20,25 @@ class ProductFilter(django_filters.FilterSet):
         fields = ["sku", "barcode", "category", "is_active", "unit"]
 
     def in_category_tree(self, queryset, name, value):
-        return queryset.filter(category_id__in=category_with_descendants(value.pk))
+        return queryset.filter(category_id__in=category_with_descendants(value))
 
 
-class CategoryFilter(django_filters.FilterSet):
-    parent = django_filters.ModelChoiceFilter(queryset=Category.objects.all())
-    root = django_filters.BooleanFilter(field_name="parent", lookup_expr="isnull", label="Top-level only")
+class CategoryFilter(FilterSet):
+    parent = IdFilter(field_name="parent_id")
+    root = BooleanFilter(field_name="parent", lookup_expr="isnull", label="Top-level only")
 
     class Meta:
         model = Category
         fields = ["parent", "root"]
 
 
-class WarehouseFilter(django_filters.FilterSet):
+class WarehouseFilter(FilterSet):
     class Meta:
         model = Warehouse
         fields = ["code", "is_active"]
 
 
-class LocationFilter(django_filters.FilterSet):
+class LocationFilter(FilterSet):
     warehouse_code = django_filters.CharFilter(field_name="warehouse__code")
 
     class Meta:

@@ -10,6 +10,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
+from common.text import ReadableText
+
 QUANTITY = {"max_digits": 18, "decimal_places": 3}
 MONEY = {"max_digits": 18, "decimal_places": 4}
 # The accepted domain keeps every stored value within 15 significant digits, which both databases
@@ -21,7 +23,7 @@ MAX_UNIT_MONEY = Decimal("999999999.9999")
 class Category(models.Model):
     """A node of the category tree."""
 
-    name = models.CharField(max_length=120)
+    name = models.CharField(max_length=120, validators=[ReadableText()])
     parent = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
     )
@@ -69,14 +71,14 @@ class UnitOfMeasure(models.TextChoices):
 
 
 class Product(models.Model):
-    sku = models.CharField("SKU", max_length=64, unique=True)
-    name = models.CharField(max_length=200)
+    sku = models.CharField("SKU", max_length=64, unique=True, validators=[ReadableText()])
+    name = models.CharField(max_length=200, validators=[ReadableText()])
     category = models.ForeignKey(
         Category, null=True, blank=True, on_delete=models.PROTECT, related_name="products"
     )
     unit = models.CharField(max_length=8, choices=UnitOfMeasure.choices, default=UnitOfMeasure.EACH)
-    specification = models.TextField(blank=True)
-    barcode = models.CharField(max_length=64, null=True, blank=True, unique=True)
+    specification = models.TextField(blank=True, validators=[ReadableText(multiline=True)])
+    barcode = models.CharField(max_length=64, null=True, blank=True, unique=True, validators=[ReadableText()])
     unit_price = models.DecimalField(
         **MONEY, default=Decimal("0"),
         validators=[MinValueValidator(Decimal("0")), MaxValueValidator(MAX_UNIT_MONEY)],
@@ -102,9 +104,9 @@ class Product(models.Model):
 
 
 class Warehouse(models.Model):
-    code = models.CharField(max_length=32, unique=True)
-    name = models.CharField(max_length=200)
-    address = models.TextField(blank=True)
+    code = models.CharField(max_length=32, unique=True, validators=[ReadableText()])
+    name = models.CharField(max_length=200, validators=[ReadableText()])
+    address = models.TextField(blank=True, validators=[ReadableText(multiline=True)])
     is_active = models.BooleanField(default=True)
 
     class Meta:
@@ -118,8 +120,8 @@ class Location(models.Model):
     """A bin (or zone) inside one warehouse; its code is unique within that warehouse."""
 
     warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT, related_name="locations")
-    code = models.CharField(max_length=64)
-    name = models.CharField(max_length=200, blank=True)
+    code = models.CharField(max_length=64, validators=[ReadableText()])
+    name = models.CharField(max_length=200, blank=True, validators=[ReadableText()])
     is_active = models.BooleanField(default=True)
 
     class Meta:

@@ -1,10 +1,55 @@
+from django.core.validators import ProhibitNullCharactersValidator
 from rest_framework import serializers
+from rest_framework.validators import ProhibitSurrogateCharactersValidator
+
+from common.text import text_problem
+
+from wms.api.fields import ExistingRecordField
 
 from . import services
 from .models import Category, Location, Product, Warehouse
 
 
-class HistoryGuardedSerializer(serializers.ModelSerializer):
+class ReadableCharField(serializers.CharField):
+    """A CharField for text a person reads (``common.text``): refuses control characters and
+    unpaired surrogates, naming the first, before trimming the whitespace around the value."""
+
+    def __init__(self, *, multiline: bool = False, **kwargs):
+        self.multiline = multiline
+        super().__init__(**kwargs)
+        # This check names the NUL or surrogate itself; DRF's own two would repeat it in other words.
+        self.validators = [
+            v for v in self.validators
+            if not isinstance(v, (ProhibitNullCharactersValidator, ProhibitSurrogateCharactersValidator))
+        ]
+
+    def run_validation(self, data=serializers.empty):
+        if isinstance(data, str):
+            problem = text_problem(data, multiline=self.multiline)
+            if problem:
+                raise serializers.ValidationError(problem, code="unreadable_text")
+        return super().run_validation(data)
+
+
+class ReadableTextSerializer(serializers.ModelSerializer):
+    """Builds the model's text fields named in ``one_line`` and ``multiline`` as ``ReadableCharField``,
+    and its related records as ``ExistingRecordField`` (one that is not there is a 404)."""
+
+    serializer_related_field = ExistingRecordField
+
+    one_line: tuple[str, ...] = ()
+    multiline: tuple[str, ...] = ()
+
+    def build_standard_field(self, field_name, model_field):
+        field_class, kwargs = super().build_standard_field(field_name, model_field)
+        if field_name in self.one_line or field_name in self.multiline:
+            assert issubclass(field_class, serializers.CharField), field_name
+            field_class = ReadableCharField
+            kwargs["multiline"] = field_name in self.multiline
+        return field_class, kwargs
+
+
+class HistoryGuardedSerializer(ReadableTextSerializer):
     """Refuses (409 ``history_protected``) a change to a field that the ledger's history depends on."""
 
     def update(self, instance, validated_data):
@@ -12,7 +57,9 @@ class HistoryGuardedSerializer(serializers.ModelSerializer):
             return super().update(instance, validated_data)
 
 
-class CategorySerializer(serializers.ModelSerializer):
+class CategorySerializer(ReadableTextSerializer):
+    one_line = ("name",)
+
     class Meta:
         model = Category
         fields = ["id", "name", "parent"]
@@ -29,12 +76,14 @@ class CategorySerializer(serializers.ModelSerializer):
             if self.instance is not None:
                 roots = roots.exclude(pk=self.instance.pk)
             if roots.exists():
-                raise serializers.ValidationError({"name": [Category.ROOT_NAME_TAKEN]})
+                raise serializers.ValidationError({"name": [Category.ROOT_NAME_TAKEN]}, code="unique")
         return attrs
 
 
 class ProductSerializer(HistoryGuardedSerializer):
-    barcode = serializers.CharField(max_length=64, required=False, allow_null=True, allow_blank=True)
+    barcode = ReadableCharField(max_length=64, required=False, allow_null=True, allow_blank=True)
+    one_line = ("sku", "name")
+    multiline = ("specification",)
 
     class Meta:
         model = Product
@@ -52,11 +101,14 @@ class ProductSerializer(HistoryGuardedSerializer):
             if self.instance is not None:
                 clash = clash.exclude(pk=self.instance.pk)
             if clash.exists():
-                raise serializers.ValidationError("product with this barcode already exists.")
+                raise serializers.ValidationError("product with this barcode already exists.", code="unique")
         return value
 
 
-class WarehouseSerializer(serializers.ModelSerializer):
+class WarehouseSerializer(ReadableTextSerializer):
+    one_line = ("code", "name")
+    multiline = ("address",)
+
     class Meta:
         model = Warehouse
         fields = ["id", "code", "name", "address", "is_active"]
@@ -64,6 +116,7 @@ class WarehouseSerializer(serializers.ModelSerializer):
 
 class LocationSerializer(HistoryGuardedSerializer):
     warehouse_code = serializers.CharField(source="warehouse.code", read_only=True)
+    one_line = ("code", "name")
 
     class Meta:
         model = Location

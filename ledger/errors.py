@@ -2,6 +2,7 @@
 from datetime import datetime
 from decimal import Decimal
 
+from wms import errors as wms_errors
 from wms.errors import DomainError
 
 from .quantities import decimal_text
@@ -16,6 +17,14 @@ class MovementInvalid(DomainError):
     def __init__(self, errors: dict[str, list[str]]):
         field, messages = next(iter(errors.items()))
         super().__init__(f"Invalid input in '{field}': {messages[0]}", errors=errors)
+
+
+class RecordNotFound(wms_errors.RecordNotFound):
+    """The movement to reverse, the product or location to post to or replay is not there."""
+
+    NO_MOVEMENT = "No movement {movement} in the ledger."
+    NO_PRODUCT = "No product with id {product}."
+    NO_LOCATION = "No location with id {location}."
 
 
 class InactiveProduct(DomainError):
@@ -105,3 +114,15 @@ class IdempotencyKeyReused(DomainError):
             idempotency_key=key,
             movement=movement_id,
         )
+
+
+class ReversalBeforeOriginal(DomainError):
+    """A reversal dated before the movement it reverses: valid input, but the ledger's history refuses it."""
+
+    status = 409
+    code = "reversal_before_original"
+    MESSAGE = "A reversal cannot be dated before the movement it reverses ({occurred_at})."
+
+    def __init__(self, *, movement_id: int, occurred_at: str):
+        message = self.MESSAGE.format(occurred_at=occurred_at)
+        super().__init__(message, movement=movement_id, errors={"occurred_at": [message]})

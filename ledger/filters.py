@@ -5,8 +5,8 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django_filters.fields import IsoDateTimeField
 
-from catalog.models import Location, Product
 from common.ids import IdFilter
+from wms.api.filters import FilterSet
 
 from .models import Movement, MovementKind
 
@@ -29,11 +29,9 @@ class UTCDateTimeFilter(django_filters.IsoDateTimeFilter):
     field_class = UTCDateTimeField
 
 
-class MovementFilter(django_filters.FilterSet):
-    product = django_filters.ModelChoiceFilter(queryset=Product.objects.all())
-    location = django_filters.ModelChoiceFilter(
-        queryset=Location.objects.all(), method="at_location", help_text="Movements touching this location (either leg)."
-    )
+class MovementFilter(FilterSet):
+    product = IdFilter(field_name="product_id")
+    location = IdFilter(method="at_location", help_text="Movements touching this location (either leg).")
     warehouse = IdFilter(method="in_warehouse", help_text="Movements touching this warehouse.")
     kind = django_filters.ChoiceFilter(choices=MovementKind.choices)
     user = IdFilter(field_name="user_id")
@@ -49,7 +47,7 @@ class MovementFilter(django_filters.FilterSet):
         fields = ["product", "location", "kind", "user", "reference"]
 
     def at_location(self, queryset, name, value):
-        return queryset.filter(Q(location=value) | Q(to_location=value))
+        return queryset.filter(Q(location_id=value) | Q(to_location_id=value))
 
     def in_warehouse(self, queryset, name, value):
         return queryset.filter(Q(location__warehouse_id=value) | Q(to_location__warehouse_id=value))

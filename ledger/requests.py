@@ -6,7 +6,6 @@ serializer per item. Errors map field names to messages, as DRF's do.
 """
 import hashlib
 import json
-import unicodedata
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from datetime import timezone as dt_timezone
@@ -15,6 +14,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from common.ids import MAX_ID
+from common.text import text_problem
 
 from .errors import MovementInvalid
 from .models import MovementKind
@@ -86,12 +86,8 @@ def parse_id(raw, errors, field) -> int | None:
     return int(text)
 
 
-# Text fields hold what a person can read: no unpaired surrogates (not text at all), no control
-# characters; a reason may run over lines.
-_LINE_BREAKS = frozenset("\t\n\r")
-
-
 def _text(raw, errors, field, limit, *, multiline: bool = False) -> str:
+    """Readable text (``common.text``): a reason may run over lines, a reference may not."""
     if raw is None:
         return ""
     if not isinstance(raw, str):
@@ -99,15 +95,9 @@ def _text(raw, errors, field, limit, *, multiline: bool = False) -> str:
         return ""
     if len(raw) > limit:
         errors[field] = [f"Ensure this field has no more than {limit} characters."]
-    for character in raw:
-        category = unicodedata.category(character)
-        if category == "Cs":
-            errors[field] = ["Contains an unpaired surrogate: not valid Unicode text."]
-        elif category == "Cc" and not (multiline and character in _LINE_BREAKS):
-            errors[field] = [f"Contains the control character U+{ord(character):04X}."]
-        else:
-            continue
-        break
+    problem = text_problem(raw, multiline=multiline)
+    if problem:
+        errors[field] = [problem]
     return raw.strip()
 
 

@@ -33,6 +33,8 @@ from .errors import (
     InsufficientStock,
     MovementInvalid,
     OnHandLimit,
+    RecordNotFound,
+    ReversalBeforeOriginal,
     ReversalNotAllowed,
 )
 from .models import Movement, MovementKind
@@ -184,14 +186,15 @@ def _plan(pending: list[tuple[int, MovementRequest]], batch: bool, now: datetime
             continue
         original = originals.get(request.reverses)
         if original is None:
-            raise _refuse(MovementInvalid({"reverses": [f"No movement {request.reverses} in the ledger."]}), item, batch)
+            missing = RecordNotFound.NO_MOVEMENT.format(movement=request.reverses)
+            raise _refuse(RecordNotFound({"reverses": [missing]}), item, batch)
         if original.kind == MovementKind.REVERSAL:
             raise _refuse(ReversalNotAllowed(movement_id=original.pk), item, batch)
         if original.pk in reversed_here:
             raise _refuse(AlreadyReversed(movement_id=original.pk, reversed_by=None), item, batch)
         if occurred_at < original.occurred_at:
-            message = f"A reversal cannot be dated before the movement it reverses ({original.occurred_at.isoformat()})."
-            raise _refuse(MovementInvalid({"occurred_at": [message]}), item, batch)
+            refusal = ReversalBeforeOriginal(movement_id=original.pk, occurred_at=original.occurred_at.isoformat())
+            raise _refuse(refusal, item, batch)
         reversed_here.add(original.pk)
         plans.append(
             _Plan(
@@ -222,7 +225,7 @@ def _check_catalog(plans: list[_Plan], batch: bool) -> _Catalog:
     for plan in plans:
         correcting = plan.original is not None  # a correction must stay possible after deactivation
         if plan.product not in products:
-            raise _refuse(MovementInvalid({"product": [f"No product with id {plan.product}."]}), plan.item, batch)
+            raise _refuse(RecordNotFound({"product": [RecordNotFound.NO_PRODUCT.format(product=plan.product)]}), plan.item, batch)
         if not correcting and not products[plan.product][1]:
             raise _refuse(InactiveProduct(product_id=plan.product, sku=products[plan.product][0]), plan.item, batch)
         names = ("from_location", "to_location") if plan.request.kind == MovementKind.TRANSFER else ("location", None)
@@ -230,7 +233,7 @@ def _check_catalog(plans: list[_Plan], batch: bool) -> _Catalog:
             if location is None:
                 continue
             if location not in locations:
-                raise _refuse(MovementInvalid({name: [f"No location with id {location}."]}), plan.item, batch)
+                raise _refuse(RecordNotFound({name: [RecordNotFound.NO_LOCATION.format(location=location)]}), plan.item, batch)
             if not correcting and not locations[location][1]:
                 raise _refuse(InactiveLocation(location_id=location, label=locations[location][0]), plan.item, batch)
     return _Catalog(products, locations)

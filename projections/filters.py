@@ -1,16 +1,16 @@
 import django_filters
 
-from catalog.models import Category
 from catalog.selectors import category_with_descendants
 from common.ids import IdFilter
+from wms.api.filters import BooleanFilter, FilterSet
 
 from .models import LocationStock, ProductLocationStock, ProductStock
 
 
-class NonZeroFilterSet(django_filters.FilterSet):
+class NonZeroFilterSet(FilterSet):
     """Rows with stock only, unless ``include_zero=true``."""
 
-    include_zero = django_filters.BooleanFilter(method="keep_zero_rows", help_text="Also list rows whose quantity is zero.")
+    include_zero = BooleanFilter(method="keep_zero_rows", help_text="Also list rows whose quantity is zero.")
 
     def keep_zero_rows(self, queryset, name, value):
         return queryset
@@ -22,17 +22,17 @@ class NonZeroFilterSet(django_filters.FilterSet):
         return queryset
 
 
-class CategoryTreeFilter(django_filters.ModelChoiceFilter):
-    """Products of a category and of all its subcategories."""
+class CategoryTreeFilter(IdFilter):
+    """Products of a category (by id) and of all its subcategories."""
 
     def __init__(self, *, product_path: str, **kwargs):
         self.product_path = product_path
-        super().__init__(queryset=Category.objects.all(), **kwargs)
+        super().__init__(**kwargs)
 
     def filter(self, queryset, value):
         if value is None:
             return queryset
-        return queryset.filter(**{f"{self.product_path}category_id__in": category_with_descendants(value.pk)})
+        return queryset.filter(**{f"{self.product_path}category_id__in": category_with_descendants(value)})
 
 
 class ProductLocationStockFilter(NonZeroFilterSet):

@@ -8,6 +8,8 @@ from django.db.models import DecimalField, ExpressionWrapper, F, Func, OuterRef,
 from django.db.models.functions import NullIf
 from django.utils import timezone
 
+from catalog.models import Location, Product
+from ledger.errors import RecordNotFound
 from ledger.models import LedgerHead, Movement
 
 from .definitions import LEDGER, PROJECTIONS, Projection
@@ -179,10 +181,15 @@ class StockAsOf:
 def stock_as_of(*, product: int, location: int | None = None, at: datetime | None = None, position: int | None = None) -> StockAsOf:
     """Stock of a product (at one location, or at each) from the ledger alone, as of a business
     time (movements that occurred at or before ``at``) or a ledger position (up to and including
-    it). Indexed on (product, location, position), (product, to_location, position) and
-    (product, occurred_at), so it reads only the product's own events."""
-    if (at is None) == (position is None):
-        raise ValueError("give exactly one of at and position")
+    it); with neither, now: the ledger's head position, every movement recorded so far (as on hand
+    counts them, one dated a few minutes ahead included). Indexed on (product, location, position),
+    (product, to_location, position) and (product, occurred_at), so it reads only the product's own
+    events. A product or location that does not exist is ``RecordNotFound``, not zero."""
+    if at is not None and position is not None:
+        raise ValueError("give at most one of at and position")
+    if at is None and position is None:
+        # Positions become visible in order (the head is locked until commit): all up to it are there.
+        position = LedgerHead.objects.values_list("position", flat=True).get(pk=1)
     condition = "m.occurred_at <= %(bound)s" if at is not None else "m.position <= %(bound)s"
     only_from = "AND m.location_id = %(location)s" if location is not None else ""
     only_to = "AND m.to_location_id = %(location)s" if location is not None else ""
@@ -200,6 +207,18 @@ def stock_as_of(*, product: int, location: int | None = None, at: datetime | Non
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         balances = {loc: Decimal(str(total)).quantize(Decimal("0.001")) for loc, total in cursor.fetchall()}
+    if not balances:  # a movement of the product (at the location) proves both exist; without one, look
+        _refuse_missing(product=product, location=location)
     if location is not None:
         balances.setdefault(location, Decimal("0.000"))
     return StockAsOf(product, location, at, position, balances)
+
+
+def _refuse_missing(*, product: int, location: int | None) -> None:
+    errors = {}
+    if not Product.objects.filter(pk=product).exists():
+        errors["product"] = [RecordNotFound.NO_PRODUCT.format(product=product)]
+    if location is not None and not Location.objects.filter(pk=location).exists():
+        errors["location"] = [RecordNotFound.NO_LOCATION.format(location=location)]
+    if errors:
+        raise RecordNotFound(errors)

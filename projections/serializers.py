@@ -3,6 +3,7 @@ from rest_framework import serializers
 from catalog.models import MONEY, QUANTITY
 from common.ids import MAX_ID
 from ledger.serializers import BalanceSerializer, MovementSerializer
+from wms.api.parsers import refuse_repeated
 
 from .models import LocationStock, ProductLocationStock, ProductStock
 
@@ -50,16 +51,36 @@ class LocationStockSerializer(serializers.ModelSerializer):
 
 
 class AsOfQuerySerializer(serializers.Serializer):
-    product = serializers.IntegerField(min_value=1, max_value=MAX_ID)
-    location = serializers.IntegerField(min_value=1, max_value=MAX_ID, required=False)
-    at = serializers.DateTimeField(required=False, help_text="Business time: movements that occurred at or before it.")
-    position = serializers.IntegerField(min_value=0, max_value=MAX_ID, required=False, help_text="Ledger position, inclusive.")
+    """Stock of a product as of a business time (``at``) or a ledger position; with neither, now."""
+
+    AT_OR_POSITION = "Give at most one of 'at' and 'position'."
+
+    product = serializers.IntegerField(
+        min_value=1, max_value=MAX_ID, help_text="A product id; one that does not exist is a 404 `not_found`."
+    )
+    location = serializers.IntegerField(
+        min_value=1, max_value=MAX_ID, required=False,
+        help_text="Only this location; one that does not exist is a 404 `not_found`. Without it: each location.",
+    )
+    at = serializers.DateTimeField(
+        required=False,
+        help_text="Business time: movements that occurred at or before it. Without `at` and `position`: now, "
+        "meaning every movement recorded so far (the ledger's head position, given in the answer), as on hand is.",
+    )
+    position = serializers.IntegerField(
+        min_value=0, max_value=MAX_ID, required=False,
+        help_text="Ledger position, inclusive. Without `at` and `position`: the ledger's head (now).",
+    )
     movements = serializers.BooleanField(default=False, help_text="Also list the movements that produced it.")
     limit = serializers.IntegerField(min_value=1, max_value=1000, default=100, help_text="At most this many movements.")
 
+    def to_internal_value(self, data):
+        refuse_repeated(data, set(self.fields))
+        return super().to_internal_value(data)
+
     def validate(self, attrs):
-        if ("at" in attrs) == ("position" in attrs):
-            raise serializers.ValidationError({"at": ["Give exactly one of 'at' and 'position'."]})
+        if "at" in attrs and "position" in attrs:
+            raise serializers.ValidationError({"at": [self.AT_OR_POSITION], "position": [self.AT_OR_POSITION]})
         return attrs
 
 

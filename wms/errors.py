@@ -26,3 +26,24 @@ class DomainError(Exception):
 
     def as_dict(self) -> dict[str, Any]:
         return {"code": self.code, "detail": self.detail, **self.extra}
+
+
+class RecordNotFound(DomainError):
+    """A record the request names is not there. ``errors`` maps where the request named it to a
+    message, as validation errors do."""
+
+    status = 404
+    code = "not_found"
+
+    def __init__(self, errors: dict[str, list[str]]):
+        super().__init__(next(iter(errors.values()))[0], errors=errors)
+
+
+class AlreadyExists(DomainError):
+    """A record with the same natural key (a SKU, a code) is already there."""
+
+    status = 409
+    code = "already_exists"
+
+    def __init__(self, errors: dict[str, list[str]]):
+        super().__init__(next(iter(errors.values()))[0], errors=errors)

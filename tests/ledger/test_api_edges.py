@@ -152,9 +152,10 @@ class TestNumbersAndIds:
         response = clerk_client.post(MOVEMENTS, body, format="json")
         assert response.status_code == 400 and "to_location" in response.json()["errors"]
 
-    def test_reversing_an_id_past_any_key_is_a_4xx(self, clerk_client, db):
+    def test_reversing_an_id_past_any_key_is_not_found(self, clerk_client, db):
         response = clerk_client.post(f"{MOVEMENTS}{2**64}/reverse/", {}, format="json")
-        assert response.status_code == 400 and "reverses" in response.json()["errors"]
+        assert (response.status_code, response.json()["code"]) == (404, "not_found")
+        assert "reverses" in response.json()["errors"]
 
     @pytest.mark.parametrize("url", [
         "/api/v1/stock/?warehouse=99999999999999999999", "/api/v1/stock/by-location/?warehouse=1e300",

@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from ledger.errors import InsufficientStock, MovementInvalid, OnHandLimit
+from ledger.errors import InsufficientStock, OnHandLimit, ReversalBeforeOriginal
 from ledger.models import Movement
 from ledger.quantities import MAX_QUANTITY
 from ledger.requests import parse_reversal
@@ -96,8 +96,9 @@ def test_a_batch_applies_its_backdated_items_in_order(post, product, bins):
 
 def test_a_reversal_cannot_be_dated_before_its_original(post, clerk, product, bins):
     receipt = post(kind="receipt", product=product.pk, location=bins[0].pk, quantity="5", occurred_at=ago(2))
-    with pytest.raises(MovementInvalid) as refused:
+    with pytest.raises(ReversalBeforeOriginal) as refused:
         movement_post(user=clerk, request=parse_reversal({"occurred_at": ago(3)}, movement_id=receipt.pk))
+    assert (refused.value.status, refused.value.extra["movement"]) == (409, receipt.pk)
     assert "occurred_at" in refused.value.extra["errors"]
     reversal = movement_post(user=clerk, request=parse_reversal({"occurred_at": ago(1)}, movement_id=receipt.pk)).movement
     assert reversal.delta == -5 and guard_quantity(product, bins[0]) == 0

@@ -10,6 +10,7 @@ from ledger.errors import (
     InactiveProduct,
     InsufficientStock,
     MovementInvalid,
+    RecordNotFound,
     ReversalNotAllowed,
 )
 from ledger.models import LedgerHead, Movement
@@ -191,9 +192,10 @@ class TestReversal:
         assert guard_quantity(product, bins[0]) == 1
         assert not Movement.objects.filter(kind="reversal").exists()
 
-    def test_reversal_of_an_unknown_movement_is_invalid(self, clerk, db):
-        with pytest.raises(MovementInvalid):
+    def test_reversal_of_an_unknown_movement_is_not_found(self, clerk, db):
+        with pytest.raises(RecordNotFound) as refused:
             movement_post(user=clerk, request=parse_reversal({}, movement_id=999))
+        assert refused.value.as_dict()["errors"] == {"reverses": ["No movement 999 in the ledger."]}
 
     def test_corrections_stay_possible_after_deactivation(self, post, clerk, product, bins):
         receipt = post(kind="receipt", product=product.pk, location=bins[0].pk, quantity="5")
@@ -218,11 +220,11 @@ class TestCatalogRules:
             post(kind="transfer", product=product.pk, from_location=bins[0].pk, to_location=bins[1].pk, quantity="1")
         assert guard_quantity(product, bins[0]) == 5
 
-    def test_unknown_product_and_location_are_named(self, post, product, bins):
-        with pytest.raises(MovementInvalid) as refused:
+    def test_unknown_product_and_location_are_not_found_and_named(self, post, product, bins):
+        with pytest.raises(RecordNotFound) as refused:
             post(kind="receipt", product=424242, location=bins[0].pk, quantity="1")
-        assert "product" in refused.value.extra["errors"]
-        with pytest.raises(MovementInvalid) as refused:
+        assert refused.value.extra["errors"] == {"product": [RecordNotFound.NO_PRODUCT.format(product=424242)]}
+        with pytest.raises(RecordNotFound) as refused:
             post(kind="transfer", product=product.pk, from_location=bins[0].pk, to_location=424242, quantity="1")
         assert "to_location" in refused.value.extra["errors"]
 

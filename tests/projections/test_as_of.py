@@ -79,10 +79,21 @@ class TestApi:
 
     @pytest.mark.parametrize(
         "params",
-        [{}, {"product": "x", "position": 1}, {"product": 1}, {"product": 1, "position": 1, "at": t(1)},
+        [{}, {"product": "x", "position": 1}, {"product": 1, "position": 1, "at": t(1)},
          {"product": 1, "at": "noon"}, {"product": 1, "position": -1}, {"product": 1, "position": 1, "limit": 5000}],
     )
     def test_bad_queries_are_400(self, auditor_client, db, params):
         response = auditor_client.get(self.URL, params)
         assert response.status_code == 400
         assert response.json()["code"] == "validation_error"
+
+    def test_without_at_or_position_it_is_as_of_the_head(self, auditor_client, history, product):
+        a, b = history
+        body = auditor_client.get(self.URL, {"product": product.pk}).json()
+        assert (body["quantity"], body["position"], body["at"]) == ("10.000", 5, None)
+        assert body["balances"] == [{"location": a, "quantity": "7.000"}, {"location": b, "quantity": "3.000"}]
+
+    def test_a_product_that_does_not_exist_is_404(self, auditor_client, db):
+        response = auditor_client.get(self.URL, {"product": 1, "position": 1})
+        assert (response.status_code, response.json()["code"]) == (404, "not_found")
+        assert list(response.json()["errors"]) == ["product"]

@@ -246,10 +246,10 @@ def check_answer(world: World, before: Snapshot, response, items: list[Body], st
     note(f"answer: {status} {response.content[:2000]!r}")
     assert status < 500, f"server error {status}: {response.content[:2000]!r}"
     any_bad = any(item.bad for item in items)
-    if status == 400:
+    if status in (400, 404):  # 404: a well-formed id that names no product or location
         error = check_error_shape(response)
         check_nothing_changed(before)
-        assert error["code"] == "validation_error", error  # every body sent here is well-formed JSON
+        assert error["code"] == {400: "validation_error", 404: "not_found"}[status], error  # all well-formed JSON
         index = error.get("item", 0) if batch else 0
         assert isinstance(index, int) and 0 <= index < len(items), error
         suspects = items[index].bad | items[index].either

@@ -24,7 +24,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
-from wms.errors import DomainError
+from wms.errors import AlreadyExists, DomainError
 
 _CODES = {
     exceptions.ParseError: "malformed_request",
@@ -94,14 +94,27 @@ def exception_handler(exc, context):
         errors = _flatten(exc.detail)
         if not isinstance(errors, dict):
             errors = {"non_field_errors": errors}
-        body = {"code": "validation_error", "detail": _summary(errors), "errors": errors}
-        status_code = status.HTTP_400_BAD_REQUEST
+        if _codes(exc.get_codes()) == {"unique"}:
+            # Valid input that names a SKU, code or name already taken: a conflict, not a bad request.
+            body, status_code = AlreadyExists(errors).as_dict(), AlreadyExists.status
+        else:
+            body = {"code": "validation_error", "detail": _summary(errors), "errors": errors}
+            status_code = status.HTTP_400_BAD_REQUEST
     else:
         code = _CODES.get(type(exc)) or getattr(exc, "default_code", "error")
         body = {"code": code, "detail": str(exc.detail)}
         status_code = exc.status_code
     set_rollback()
     return Response(body, status=status_code, headers=headers)
+
+
+def _codes(codes) -> set[str]:
+    """Every code in DRF's tree of error codes."""
+    if isinstance(codes, dict):
+        return set().union(*(_codes(value) for value in codes.values())) if codes else set()
+    if isinstance(codes, list):
+        return set().union(*(_codes(value) for value in codes)) if codes else set()
+    return {codes}
 
 
 def _summary(errors: dict) -> str:
