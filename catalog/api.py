@@ -1,5 +1,8 @@
 """Catalog and locations: list, retrieve, create and update (never delete: deactivate instead)."""
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, viewsets
+
+from wms.api.schema import error_response
 
 from . import filters, serializers
 from .models import Category, Location, Product, Warehouse
@@ -15,6 +18,27 @@ class CatalogViewSet(
     """Records are deactivated, never deleted through the API: the ledger refers to them."""
 
 
+def _catalog_writes(serializer, *, refers: bool = True, frozen: str | None = None):
+    """The schema of a record's writes: a natural key already taken is a 409 ``already_exists``;
+    with ``refers``, a related record the body names that is not there is a 404; with ``frozen``,
+    changing that field once movements refer to the record is a 409 ``history_protected``."""
+
+    def responses(success: int, *conflicts: str) -> dict:
+        taken = "A SKU, code or name already taken" + ("" if len(conflicts) == 1 else f"; or movements refer to it and its `{frozen}` cannot change")
+        answers = {success: serializer, 409: error_response(*conflicts, description=f"{taken}.")}
+        if refers:
+            answers[404] = error_response("not_found", description="A record the body names is not there (`errors` names the field).")
+        return answers
+
+    changes = ("already_exists", "history_protected") if frozen else ("already_exists",)
+    return extend_schema_view(
+        create=extend_schema(responses=responses(201, "already_exists")),
+        update=extend_schema(responses=responses(200, *changes)),
+        partial_update=extend_schema(responses=responses(200, *changes)),
+    )
+
+
+@_catalog_writes(serializers.CategorySerializer)
 class CategoryViewSet(CatalogViewSet):
     queryset = Category.objects.all()
     serializer_class = serializers.CategorySerializer
@@ -23,6 +47,7 @@ class CategoryViewSet(CatalogViewSet):
     ordering_fields = ["name", "id"]
 
 
+@_catalog_writes(serializers.ProductSerializer, frozen="unit")
 class ProductViewSet(CatalogViewSet):
     queryset = Product.objects.all()
     serializer_class = serializers.ProductSerializer
@@ -31,6 +56,7 @@ class ProductViewSet(CatalogViewSet):
     ordering_fields = ["sku", "name", "unit_price", "created_at", "updated_at", "id"]
 
 
+@_catalog_writes(serializers.WarehouseSerializer, refers=False)
 class WarehouseViewSet(CatalogViewSet):
     queryset = Warehouse.objects.all()
     serializer_class = serializers.WarehouseSerializer
@@ -39,6 +65,7 @@ class WarehouseViewSet(CatalogViewSet):
     ordering_fields = ["code", "name", "id"]
 
 
+@_catalog_writes(serializers.LocationSerializer, frozen="warehouse")
 class LocationViewSet(CatalogViewSet):
     queryset = Location.objects.select_related("warehouse")
     serializer_class = serializers.LocationSerializer

@@ -1,29 +1,93 @@
 """The ledger over HTTP. Views parse, call a service or selector, and shape the answer."""
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
-from rest_framework import mixins, pagination, status, viewsets
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.permissions import HasPermission
+from common.ids import MAX_ID
+from wms.api.pagination import CursorPagination
+from wms.api.parsers import refuse_repeated
+from wms.api.schema import (
+    closed_input, decimal_string, error_response, id_integer, list_input, printable_text, variants,
+)
 
 from . import serializers
-from .errors import MovementInvalid
+from .errors import MovementInvalid, RecordNotFound
 from .filters import MovementFilter
 from .models import Movement
-from .requests import keyed_batch, parse_id, parse_idempotency_key, parse_movement, parse_reversal
-from .services import movement_post, movements_post
+from .quantities import MAX_QUANTITY, MAX_UNIT_COST, MONEY_PLACES, QUANTITY_PLACES
+from .requests import (
+    FIELDS_BY_KIND, MAX_KEY, REQUIRED_BY_KIND, keyed_batch, parse_id, parse_idempotency_key, parse_movement,
+    parse_reversal,
+)
+from .services import MAX_BATCH, movement_post, movements_post
 from .verification import ledger_head, ledger_verify
 
+# What the schema says of postings (wms/api/schema.py): the header key, the replay header, and the
+# input exactly as ledger.requests reads it (one closed object per kind, each value's domain).
+_PRINTABLE_KEY = r"^[ -~\u00a1-\u00ac\u00ae-\u00ff]{0,%d}$"  # printable Latin-1 (a header's characters); empty is no key
 IDEMPOTENCY_KEY = OpenApiParameter(
-    "Idempotency-Key", str, OpenApiParameter.HEADER,
+    "Idempotency-Key", {"type": "string", "maxLength": MAX_KEY, "pattern": _PRINTABLE_KEY % MAX_KEY},
+    OpenApiParameter.HEADER,
     description="One key per intended movement (a UUID). A retry with the same key and body returns the "
     "original response with `Idempotent-Replayed: true`; the same key with another body is a 422.",
 )
+IDEMPOTENT_REPLAYED = OpenApiParameter(
+    "Idempotent-Replayed", {"type": "string", "enum": ["true"]}, OpenApiParameter.HEADER, response=[201],
+    description="`true` when the answer is the original one, replayed for a retried `Idempotency-Key`: nothing was posted.",
+)
+POSITION = OpenApiParameter(
+    "position", {"type": "integer", "minimum": 1, "maximum": MAX_ID}, OpenApiParameter.PATH,
+    description="The movement's position in the ledger (gap-free from 1), which is also its `id`.",
+)
+_INPUT_SCHEMAS = {
+    "product": id_integer(MAX_ID), "location": id_integer(MAX_ID), "from_location": id_integer(MAX_ID),
+    "to_location": id_integer(MAX_ID),
+    "quantity": decimal_string(MAX_QUANTITY, QUANTITY_PLACES, zero=False),
+    "counted_quantity": decimal_string(MAX_QUANTITY, QUANTITY_PLACES),
+    "unit_cost": decimal_string(MAX_UNIT_COST, MONEY_PLACES),
+    "occurred_at": {
+        "type": "string", "format": "date-time", "pattern": r"^(?:197[1-9]|19[89][0-9]|20[01][0-9]|202[0-5])-",
+        "description": "Business time, ISO 8601 with a zone; defaults to now. The API takes any time from "
+        "1970-01-01T00:00:00Z to 5 minutes after now; a schema cannot say \"now\", so the pattern admits the years "
+        "1971 to 2025, which are always inside that range.",
+    },
+    "reference": {"type": "string", "maxLength": 64, "pattern": r"^[^\x00-\x1f\x7f-\x9f]*$"},
+    "reason": {"type": "string", "maxLength": 1000, "pattern": r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$"},
+    "idempotency_key": {
+        **printable_text(MAX_KEY),
+        "description": "For batch items: printable text (no control, format or unassigned characters). Single posts "
+        "and batches under one key use the Idempotency-Key header.",
+    },
+}
+MOVEMENT_INPUT = variants(
+    serializers.MovementInputSerializer, discriminator="kind", component_name="MovementInput",
+    fields=FIELDS_BY_KIND, required=REQUIRED_BY_KIND, schemas=_INPUT_SCHEMAS,
+)
+# Ids in the examples are those seed_demo creates (BOLT-M8 is product 1, MAIN/RECV location 1,
+# MAIN/A-01 location 2, MAIN/A-02 location 3), so that each example posts on the demo data.
+_MOVEMENT_EXAMPLE = {
+    "id": 10, "position": 10, "kind": "receipt", "product": 1, "location": 1, "to_location": None,
+    "quantity": "10.000", "delta": "10.000", "counted_quantity": None, "expected_quantity": None,
+    "unit_cost": "0.0800", "occurred_at": "2026-11-25T09:30:00Z", "recorded_at": "2026-11-25T09:30:01.204518Z",
+    "user": 2, "reference": "PO-1004", "reason": "", "idempotency_key": "5f0c6a1e-9d1b-4a7e-8c1f-2b3d4e5f6a7b",
+    "reverses": None, "reversed_by": None, "hash": "bc3fc027e152c04fe91666d96e14cb88c5bb38d9a3c4ef9ce7dea7e9d46b675b",
+    "balances": [{"location": 1, "quantity": "510.000"}],
+}
+_POSTING_ERRORS = {
+    400: error_response("validation_error", "malformed_request", "inactive_product", "inactive_location",
+                        description="Invalid input (`errors` names each field; in a batch, `item` names the movement)."),
+    409: error_response("insufficient_stock", "on_hand_limit",
+                        description="Valid, but the ledger refuses it: stock would go below zero, or past the limit."),
+    404: error_response("not_found", description="No such product or location (`errors` names the field; in a batch, `item` the movement)."),
+    422: error_response("idempotency_key_reused", description="The `Idempotency-Key` was used before with another body."),
+}
 
 
-class LedgerCursorPagination(pagination.CursorPagination):
+class LedgerCursorPagination(CursorPagination):
     """The ledger in position order; stable while new events arrive."""
 
     ordering = "position"
@@ -46,6 +110,7 @@ def _posted_response(posted: list, body) -> Response:
     return Response(body, status=status.HTTP_201_CREATED, headers=headers)
 
 
+@extend_schema_view(retrieve=extend_schema(parameters=[POSITION]))
 class MovementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """The stock ledger: every movement ever posted, in order. Nothing here is changed or deleted."""
 
@@ -56,14 +121,18 @@ class MovementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     filter_backends = [DjangoFilterBackend]
 
     @extend_schema(
-        request=serializers.MovementInputSerializer,
-        responses={201: serializers.MovementSerializer},
-        parameters=[IDEMPOTENCY_KEY],
+        request=MOVEMENT_INPUT,
+        responses={
+            201: OpenApiResponse(serializers.MovementSerializer, description="Posted (or replayed: see `Idempotent-Replayed`)."),
+            **_POSTING_ERRORS,
+        },
+        parameters=[IDEMPOTENCY_KEY, IDEMPOTENT_REPLAYED],
         examples=[
-            OpenApiExample("receipt", {"kind": "receipt", "product": 12, "location": 3, "quantity": "10", "unit_cost": "2.40", "reference": "PO-1001"}, request_only=True),
-            OpenApiExample("issue", {"kind": "issue", "product": 12, "location": 3, "quantity": "4", "reference": "SO-77"}, request_only=True),
-            OpenApiExample("transfer", {"kind": "transfer", "product": 12, "from_location": 3, "to_location": 8, "quantity": "2"}, request_only=True),
-            OpenApiExample("count", {"kind": "count", "product": 12, "location": 8, "counted_quantity": "1"}, request_only=True),
+            OpenApiExample("receipt", {"kind": "receipt", "product": 1, "location": 1, "quantity": "10", "unit_cost": "0.08", "reference": "PO-1004"}, request_only=True),
+            OpenApiExample("issue", {"kind": "issue", "product": 1, "location": 2, "quantity": "4", "reference": "SO-79"}, request_only=True),
+            OpenApiExample("transfer", {"kind": "transfer", "product": 1, "from_location": 2, "to_location": 3, "quantity": "2"}, request_only=True),
+            OpenApiExample("count", {"kind": "count", "product": 1, "location": 3, "counted_quantity": "1", "reason": "cycle count"}, request_only=True),
+            OpenApiExample("receipt posted", _MOVEMENT_EXAMPLE, response_only=True, status_codes=["201"]),
         ],
     )
     def create(self, request):
@@ -72,10 +141,24 @@ class MovementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         return _posted_response([posted], serializers.MovementSerializer(posted.movement).data)
 
     @extend_schema(
-        request=serializers.BatchInputSerializer,
-        responses={201: serializers.BatchOutputSerializer},
-        parameters=[OpenApiParameter(
-            "Idempotency-Key", str, OpenApiParameter.HEADER,
+        request=list_input(
+            "BatchInput", "movements", MOVEMENT_INPUT, min_items=1, max_items=MAX_BATCH,
+            doc=f"1 to {MAX_BATCH} movements, posted all or nothing.",
+        ),
+        responses={
+            201: OpenApiResponse(serializers.BatchOutputSerializer, description="Posted (or replayed: see `Idempotent-Replayed`)."),
+            **_POSTING_ERRORS,
+        },
+        examples=[
+            OpenApiExample("put away", {"movements": [
+                {"kind": "receipt", "product": 2, "location": 1, "quantity": "100", "unit_cost": "0.025", "reference": "PO-1005", "idempotency_key": "PO-1005:1"},
+                {"kind": "transfer", "product": 2, "from_location": 1, "to_location": 3, "quantity": "100", "reference": "PUT-2", "idempotency_key": "PUT-2:1"},
+            ]}, request_only=True),
+            OpenApiExample("put away posted", {"movements": [_MOVEMENT_EXAMPLE]}, response_only=True, status_codes=["201"]),
+        ],
+        parameters=[IDEMPOTENT_REPLAYED, OpenApiParameter(
+            "Idempotency-Key", {"type": "string", "maxLength": MAX_KEY - 5, "pattern": _PRINTABLE_KEY % (MAX_KEY - 5)},
+            OpenApiParameter.HEADER,
             description="One key for the whole batch (items are then keyed `KEY:0`, `KEY:1`, ...; they must not carry "
             "their own `idempotency_key`). A retry of the same batch returns the original response with "
             "`Idempotent-Replayed: true`; the same key with another batch is a 422.",
@@ -101,17 +184,41 @@ class MovementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         return _posted_response(posted, body)
 
     @extend_schema(
-        request=serializers.ReversalInputSerializer,
-        responses={201: serializers.MovementSerializer},
-        parameters=[IDEMPOTENCY_KEY],
+        request=closed_input(
+            serializers.MovementInputSerializer, ["occurred_at", "reference", "reason", "idempotency_key"],
+            component_name="ReversalInput", schemas=_INPUT_SCHEMAS,
+            doc="What a reversal may carry besides the movement it reverses (the path's). Every field is optional; so is the body.",
+        ),
+        responses={
+            201: OpenApiResponse(serializers.MovementSerializer, description="The reversal, posted (or replayed: see `Idempotent-Replayed`)."),
+            400: _POSTING_ERRORS[400],
+            404: error_response("not_found", description="No movement at this position."),
+            409: error_response(
+                "insufficient_stock", "on_hand_limit", "already_reversed", "reversal_not_allowed", "reversal_before_original",
+                description="Valid, but the ledger refuses it: already reversed, itself a reversal, dated before its "
+                "original, or stock would go below zero.",
+            ),
+            422: _POSTING_ERRORS[422],
+        },
+        parameters=[POSITION, IDEMPOTENCY_KEY, IDEMPOTENT_REPLAYED],
+        examples=[
+            OpenApiExample("wrong bin", {"reason": "posted to the wrong bin", "reference": "RMA-12"}, request_only=True),
+            OpenApiExample("reversal posted", {
+                **_MOVEMENT_EXAMPLE, "id": 11, "position": 11, "kind": "reversal", "delta": "-10.000",
+                "reference": "RMA-12", "reason": "posted to the wrong bin", "reverses": 10,
+                "idempotency_key": "8d2e4f60-1a3b-4c5d-9e7f-0a1b2c3d4e5f",
+                "hash": "4a6c1f0e9b8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3a29181706f5e4d3c2b1a090",
+                "balances": [{"location": 1, "quantity": "500.000"}],
+            }, response_only=True, status_codes=["201"]),
+        ],
     )
     @action(detail=True, methods=["post"])
     def reverse(self, request, pk=None):
         """Post the reversal of a movement: the same legs with the opposite sign, pointing at it."""
         errors: dict = {}
         movement_id = parse_id(pk, errors, "reverses")
-        if errors:
-            raise MovementInvalid(errors)
+        if errors:  # no id at all (abc, -1, past any key): no such movement, as for GET movements/{id}/
+            raise RecordNotFound({"reverses": [RecordNotFound.NO_MOVEMENT.format(movement=pk)]})
         data = request.data if request.data else {}
         reversal = parse_reversal(data, movement_id=movement_id, idempotency_key=_header_key(request))
         posted = movement_post(user=request.user, request=reversal)
@@ -139,6 +246,7 @@ class LedgerVerifyView(APIView):
 
     @extend_schema(parameters=[serializers.VerifyQuerySerializer], responses=serializers.ChainReportSerializer)
     def get(self, request):
+        refuse_repeated(request.query_params, {"expect"})
         query = serializers.VerifyQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         return Response(ledger_verify(expect=query.validated_data.get("expect")).as_dict())

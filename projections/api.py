@@ -10,6 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.permissions import HasPermission
+from wms.api.schema import error_response
 from . import filters, selectors, serializers
 
 
@@ -49,7 +50,13 @@ class StockAsOfView(APIView):
 
     permission_classes = [HasPermission.for_perms("ledger.view_movement")]
 
-    @extend_schema(parameters=[serializers.AsOfQuerySerializer], responses=serializers.AsOfSerializer)
+    @extend_schema(
+        parameters=[serializers.AsOfQuerySerializer],
+        responses={
+            200: serializers.AsOfSerializer,
+            404: error_response("not_found", description="No such product, or no such location (`errors` names it)."),
+        },
+    )
     def get(self, request):
         query = serializers.AsOfQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)

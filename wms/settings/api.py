@@ -22,16 +22,16 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["accounts.permissions.ModelPermissions"],
     "DEFAULT_PARSER_CLASSES": [
         "wms.api.parsers.JSONParser",
-        "rest_framework.parsers.FormParser",
-        "rest_framework.parsers.MultiPartParser",
+        "wms.api.parsers.FormParser",
+        "wms.api.parsers.MultiPartParser",
     ],
     "DEFAULT_PAGINATION_CLASS": "wms.api.pagination.PageNumberPagination",
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
-        "rest_framework.filters.SearchFilter",
-        "rest_framework.filters.OrderingFilter",
+        "wms.api.filters.SearchFilter",
+        "wms.api.filters.OrderingFilter",
     ],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "wms.api.schema.AutoSchema",  # adds the error responses (wms/api/schema.py)
     "EXCEPTION_HANDLER": "wms.api.errors.exception_handler",
     "COERCE_DECIMAL_TO_STRING": True,
     "DATETIME_FORMAT": "iso-8601",
@@ -50,7 +50,11 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": (
         "An append-only ledger of stock movements with read-side projections. "
         "Quantities and money are decimal strings; times are ISO 8601 in UTC. "
-        "Every error has the body {code, detail, errors?, ...}."
+        "Every error has one body, the `Error` schema: `code` for programs (one of a fixed list), "
+        "`detail` for people, `errors` per field for invalid input, and what a client needs to act on "
+        "that code. Each operation lists the statuses it can answer, with an example of each code. "
+        "Postings take an `Idempotency-Key` header: a retry with the same key and body is answered "
+        "as the first time, with `Idempotent-Replayed: true`."
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
@@ -58,4 +62,6 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # The error body's code (wms/api/schema.py, where AutoSchema adds the error responses).
+    "ENUM_NAME_OVERRIDES": {"ErrorCodeEnum": "wms.api.schema.ERROR_CODES"},
 }
