@@ -251,3 +251,11 @@ def test_a_movement_is_addressed_by_its_position_in_the_schema_and_the_readme(sc
     readme = (ROOT / "README.md").read_text()
     assert "movements/{position}/" in readme and "movements/{position}/reverse/" in readme
     assert not re.search(r"movements/\{id\}", readme)
+
+
+def test_a_posting_body_is_required_where_the_server_requires_one(schema):
+    """Without it a client (and schemathesis) may send no body, which the server refuses."""
+    paths = schema["paths"]
+    assert paths["/api/v1/movements/"]["post"]["requestBody"]["required"] is True
+    assert paths["/api/v1/movements/batch/"]["post"]["requestBody"]["required"] is True
+    assert not paths["/api/v1/movements/{position}/reverse/"]["post"]["requestBody"].get("required")

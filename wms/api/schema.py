@@ -34,7 +34,7 @@ from django import forms
 
 from drf_spectacular import openapi
 from drf_spectacular.drainage import set_override
-from drf_spectacular.plumbing import ResolvedComponent
+from drf_spectacular.plumbing import ResolvedComponent, is_serializer
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, PolymorphicProxySerializer
 from rest_framework import serializers
 from rest_framework.settings import api_settings
@@ -443,6 +443,15 @@ class AutoSchema(openapi.AutoSchema):
 
     def map_parsers(self):
         return ["application/json"]
+
+    def _get_request_for_media_type(self, serializer, direction="request"):
+        """drf-spectacular requires a body when its object has required fields; a body that is one
+        of several closed objects (a movement of one kind) has them in every variant."""
+        schema, required = super()._get_request_for_media_type(serializer, direction)
+        if not required and is_serializer(serializer):
+            component = self.resolve_serializer(serializer, direction)
+            required = bool(component.schema and component.schema.get("oneOf"))
+        return schema, required
 
     # Query parameters of lists (filters, search, ordering, pages): exactly what they accept. An
     # empty value is "not given" (``wms.api.filters``, ``wms.api.pagination``): ``allowEmptyValue``.
