@@ -10,7 +10,6 @@ horizontal scrolling. Runs in the SQLite pass only; skipped without Chromium, ex
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -20,7 +19,8 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.live import ROOT, manage, spare_port
+
 PORTS = range(18041, 18050)
 WIDTH, HEIGHT = 1280, 800
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run", "--mute-audio"]
@@ -54,25 +54,6 @@ def _chromium() -> str:
     pytest.skip("Debian's chromium is not installed (apt-get install chromium); CI installs it")
 
 
-def _spare_port() -> int:
-    for port in PORTS:
-        with socket.socket() as probe:
-            try:
-                probe.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    pytest.fail(f"no spare port in {PORTS.start}-{PORTS.stop - 1}")
-
-
-def _manage(env: dict, *args: str) -> str:
-    done = subprocess.run(
-        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
-    )
-    assert done.returncode == 0, f"manage.py {args[0]} failed:\n{done.stdout}\n{done.stderr}"
-    return done.stdout
-
-
 def _wait_until_up(url: str, server: subprocess.Popen, timeout: float = 30) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -93,10 +74,10 @@ def demo(tmp_path_factory):
     folder = tmp_path_factory.mktemp("admin-screenshots")
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "CELERY_BROKER_URL", "DJANGO_DEBUG"}}
     env |= {"WMS_SQLITE_PATH": str(folder / "demo.sqlite3"), "WMS_LOG_LEVEL": "WARNING"}
-    _manage(env, "migrate", "--no-input", "--verbosity", "0")
-    _manage(env, "seed_demo")
-    transfer, reversal = map(int, re.search(r"positions (\d+) (\d+)", _manage(env, "shell", "-c", REVERSE_THE_TRANSFER)).groups())
-    port = _spare_port()
+    manage(env, "migrate", "--no-input", "--verbosity", "0")
+    manage(env, "seed_demo")
+    transfer, reversal = map(int, re.search(r"positions (\d+) (\d+)", manage(env, "shell", "-c", REVERSE_THE_TRANSFER)).groups())
+    port = spare_port(PORTS)
     # --insecure: runserver serves admin's static files itself (no collectstatic into the tree).
     server = subprocess.Popen(
         [sys.executable, "manage.py", "runserver", "--noreload", "--insecure", f"127.0.0.1:{port}"],

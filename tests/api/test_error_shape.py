@@ -11,12 +11,10 @@ import json
 import logging
 import os
 import re
-import signal
 import socket
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
 import requests
@@ -29,9 +27,9 @@ from common.ids import MAX_ID
 from ledger.models import Movement
 from ledger.requests import MAX_KEY, MAX_REASON, MAX_REFERENCE
 from ledger.services import MAX_BATCH
+from tests.live import ROOT, manage, spare_port, stop
 from wms.api.errors import NOT_FOUND, REQUEST_TOO_LARGE
 
-ROOT = Path(__file__).resolve().parents[2]
 SECRET = "a secret from deep inside the server"  # what an exception says: never in a body
 
 
@@ -305,24 +303,6 @@ HOST = "127.0.0.1"
 PORTS = range(18031, 18040)
 
 
-def _spare_port() -> int:
-    for port in PORTS:
-        with socket.socket() as sock:
-            try:
-                sock.bind((HOST, port))
-            except OSError:
-                continue
-        return port
-    raise RuntimeError(f"no spare port in {PORTS.start}-{PORTS.stop - 1}")
-
-
-def _manage(args: list[str], env: dict) -> str:
-    done = subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True,
-                          timeout=120)
-    assert done.returncode == 0, f"manage.py {' '.join(args)} failed:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}"
-    return done.stdout
-
-
 def _answers(port: int) -> bool:
     try:
         return requests.get(f"http://{HOST}:{port}/api/v1/no-such-thing/", timeout=2).status_code == 404
@@ -339,9 +319,9 @@ def gunicorn_server(tmp_path_factory):
     work = tmp_path_factory.mktemp("gunicorn")
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "CELERY_BROKER_URL", "REDIS_URL")}
     env.update(WMS_SQLITE_PATH=str(work / "db.sqlite3"), WMS_LOG_LEVEL="WARNING", PYTHONUNBUFFERED="1")
-    _manage(["migrate", "--no-input"], env)
-    token = re.search(r"^\s+clerk\s+\S+\s+([0-9a-f]{40})\b", _manage(["seed_demo"], env), re.MULTILINE).group(1)
-    port = _spare_port()
+    manage(env, "migrate", "--no-input", timeout=120)
+    token = re.search(r"^\s+clerk\s+\S+\s+([0-9a-f]{40})\b", manage(env, "seed_demo", timeout=120), re.MULTILINE).group(1)
+    port = spare_port(PORTS)
     log = work / "gunicorn.log"
     args = [sys.executable, "-m", "gunicorn", "--worker-class", "wms.gunicorn.JsonErrorsWorker", "--workers", "2",
             "--bind", f"{HOST}:{port}", "--timeout", "30", "--graceful-timeout", "2", "--log-level", "warning",
@@ -356,13 +336,7 @@ def gunicorn_server(tmp_path_factory):
             time.sleep(0.1)
         yield f"http://{HOST}:{port}", token
     finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait(timeout=5)
+        stop(process)
 
 
 def _raw(base_url: str, request: bytes) -> tuple[int, dict, dict]:

@@ -47,8 +47,6 @@ import json
 import os
 import random
 import re
-import signal
-import socket
 import subprocess
 import sys
 import time
@@ -67,8 +65,8 @@ import schemathesis
 from schemathesis.config import SchemathesisConfig
 from schemathesis.engine import Status, events, from_schema
 
-ROOT = Path(__file__).resolve().parents[2]
-HOST = "127.0.0.1"
+from tests.live import HOST, ROOT, manage, spare_port, stop
+
 _FIRST, _LAST = map(int, os.environ.get("WMS_SCHEMATHESIS_PORTS", "18021-18029").split("-"))
 PORTS = range(_FIRST, _LAST + 1)
 ROLES = ("clerk", "manager", "auditor", "finance", None)  # None: no token
@@ -100,47 +98,11 @@ class Server:
     log: Path
 
 
-def _free(port: int) -> bool:
-    with socket.socket() as sock:
-        try:
-            sock.bind((HOST, port))
-        except OSError:
-            return False
-    return True
-
-
-def _spare_port() -> int:
-    for port in PORTS:
-        if _free(port):
-            return port
-    with socket.socket() as sock:  # all taken: any free port
-        sock.bind((HOST, 0))
-        return sock.getsockname()[1]
-
-
-def _manage(args: list[str], env: dict) -> str:
-    done = subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True,
-                          timeout=300)
-    assert done.returncode == 0, f"manage.py {' '.join(args)} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
-    return done.stdout
-
-
 def _answers(url: str) -> bool:
     try:
         return requests.get(f"{url}/api/v1/schema/?format=json", timeout=5).status_code == 200
     except requests.RequestException:
         return False
-
-
-def _stop(process: subprocess.Popen) -> None:
-    if process.poll() is not None:
-        return
-    os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=10)
 
 
 @pytest.fixture(scope="module")
@@ -153,12 +115,12 @@ def server(tmp_path_factory):
                WMS_UNKNOWN_TOKEN_RATE="100000/min")
     if os.environ.get("WMS_SCHEMATHESIS_DATABASE_URL"):
         env["DATABASE_URL"] = os.environ["WMS_SCHEMATHESIS_DATABASE_URL"]
-    _manage(["migrate", "--no-input"], env)
-    seeded = _manage(["seed_demo"], env)
+    manage(env, "migrate", "--no-input")
+    seeded = manage(env, "seed_demo")
     tokens = dict(re.findall(r"^\s+(\w+)\s+\S+\s+([0-9a-f]{40})\b", seeded, re.MULTILINE))
     assert {"clerk", "auditor", "finance", "manager"} <= tokens.keys(), f"seed_demo printed no tokens:\n{seeded}"
 
-    port = _spare_port()
+    port = spare_port(PORTS)
     url = f"http://{HOST}:{port}"
     log = work / "server.log"
     args = [sys.executable, "-m", "gunicorn", "--workers", "2", "--bind", f"{HOST}:{port}", "--timeout", "60",
@@ -175,7 +137,7 @@ def server(tmp_path_factory):
             time.sleep(0.2)
         yield Server(url, tokens, log)
     finally:
-        _stop(process)
+        stop(process)
 
 
 # ---------------------------------------------------------------- what the schema cannot state

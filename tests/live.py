@@ -1,0 +1,46 @@
+"""Helpers for tests that run the project as a live server (gunicorn or runserver) on its own
+SQLite file: a spare port, ``manage.py`` in a subprocess, and stopping what was started."""
+import os
+import signal
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+HOST = "127.0.0.1"
+
+
+def spare_port(ports: range) -> int:
+    """The first port of ``ports`` nothing listens on (each suite has a range of its own), or any
+    free port when all are taken."""
+    for port in ports:
+        with socket.socket() as probe:
+            try:
+                probe.bind((HOST, port))
+            except OSError:
+                continue
+            return port
+    with socket.socket() as probe:
+        probe.bind((HOST, 0))
+        return probe.getsockname()[1]
+
+
+def manage(env: dict, *args: str, timeout: float = 300) -> str:
+    """Run ``manage.py`` with ``env``; fail the test with its output if it fails."""
+    done = subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=timeout)
+    assert done.returncode == 0, f"manage.py {' '.join(args)} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+    return done.stdout
+
+
+def stop(process: subprocess.Popen) -> None:
+    """Stop a server started in a process group of its own (``start_new_session=True``), with its workers."""
+    if process.poll() is not None:
+        return
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
