@@ -10,16 +10,13 @@ horizontal scrolling. Runs in the SQLite pass only; skipped without Chromium, ex
 import os
 import re
 import shutil
-import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 from django.db import connection
 
-from tests.live import ROOT, manage, spare_port
+from tests.live import manage, serving, spare_port
 
 PORTS = range(18041, 18050)
 WIDTH, HEIGHT = 1280, 800
@@ -54,19 +51,6 @@ def _chromium() -> str:
     pytest.skip("Debian's chromium is not installed (apt-get install chromium); CI installs it")
 
 
-def _wait_until_up(url: str, server: subprocess.Popen, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        assert server.poll() is None, f"the server exited: {server.communicate()[0]}"
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.2)
-    pytest.fail(f"the server did not answer {url} within {timeout} s")
-
-
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
     """The demo app, served on a spare port: (base URL, transfer's position, reversal's position)."""
@@ -79,21 +63,10 @@ def demo(tmp_path_factory):
     transfer, reversal = map(int, re.search(r"positions (\d+) (\d+)", manage(env, "shell", "-c", REVERSE_THE_TRANSFER)).groups())
     port = spare_port(PORTS)
     # --insecure: runserver serves admin's static files itself (no collectstatic into the tree).
-    server = subprocess.Popen(
-        [sys.executable, "manage.py", "runserver", "--noreload", "--insecure", f"127.0.0.1:{port}"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )
-    try:
-        base = f"http://127.0.0.1:{port}"
-        _wait_until_up(f"{base}/admin/login/", server)
+    args = [sys.executable, "manage.py", "runserver", "--noreload", "--insecure", f"127.0.0.1:{port}"]
+    base = f"http://127.0.0.1:{port}"
+    with serving(args, env, folder / "server.log", ready=f"{base}/admin/login/"):
         yield {"base": base, "folder": folder, "chromium": chromium, "transfer": transfer, "reversal": reversal}
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
 
 
 @pytest.fixture(scope="module")

@@ -12,9 +12,7 @@ import logging
 import os
 import re
 import socket
-import subprocess
 import sys
-import time
 
 import pytest
 import requests
@@ -27,7 +25,7 @@ from common.ids import MAX_ID
 from ledger.models import Movement
 from ledger.requests import MAX_KEY, MAX_REASON, MAX_REFERENCE
 from ledger.services import MAX_BATCH
-from tests.live import ROOT, manage, spare_port, stop
+from tests.live import manage, serving, spare_port
 from wms.api.errors import NOT_FOUND, REQUEST_TOO_LARGE
 
 SECRET = "a secret from deep inside the server"  # what an exception says: never in a body
@@ -303,13 +301,6 @@ HOST = "127.0.0.1"
 PORTS = range(18031, 18040)
 
 
-def _answers(port: int) -> bool:
-    try:
-        return requests.get(f"http://{HOST}:{port}/api/v1/no-such-thing/", timeout=2).status_code == 404
-    except requests.RequestException:
-        return False
-
-
 @pytest.fixture(scope="module")
 def gunicorn_server(tmp_path_factory):
     """``gunicorn --worker-class wms.gunicorn.JsonErrorsWorker wms.wsgi``, 2 workers, as README's
@@ -326,17 +317,8 @@ def gunicorn_server(tmp_path_factory):
     args = [sys.executable, "-m", "gunicorn", "--worker-class", "wms.gunicorn.JsonErrorsWorker", "--workers", "2",
             "--bind", f"{HOST}:{port}", "--timeout", "30", "--graceful-timeout", "2", "--log-level", "warning",
             "--no-control-socket", "wms.wsgi"]
-    with log.open("wb") as out:
-        process = subprocess.Popen(args, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-    try:
-        deadline = time.monotonic() + 30
-        while not _answers(port):
-            assert process.poll() is None, f"gunicorn exited with {process.returncode}:\n{log.read_text()[-3000:]}"
-            assert time.monotonic() < deadline, f"gunicorn did not answer within 30 s:\n{log.read_text()[-3000:]}"
-            time.sleep(0.1)
+    with serving(args, env, log, ready=f"http://{HOST}:{port}/api/v1/no-such-thing/", status=404):
         yield f"http://{HOST}:{port}", token
-    finally:
-        stop(process)
 
 
 def _raw(base_url: str, request: bytes) -> tuple[int, dict, dict]:

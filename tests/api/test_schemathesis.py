@@ -42,12 +42,10 @@ migrated and seeded as it is), ``WMS_SCHEMATHESIS_PORTS``.
 A failure lists each distinct problem once (role, check, operation, status, what the check says)
 with a curl command that reproduces it (its token filtered: use the role's token from ``seed_demo``).
 """
-import importlib.util
 import json
 import os
 import random
 import re
-import subprocess
 import sys
 import time
 from collections import defaultdict
@@ -65,7 +63,7 @@ import schemathesis
 from schemathesis.config import SchemathesisConfig
 from schemathesis.engine import Status, events, from_schema
 
-from tests.live import HOST, ROOT, manage, spare_port, stop
+from tests.live import HOST, manage, serving, spare_port
 
 _FIRST, _LAST = map(int, os.environ.get("WMS_SCHEMATHESIS_PORTS", "18021-18029").split("-"))
 PORTS = range(_FIRST, _LAST + 1)
@@ -98,13 +96,6 @@ class Server:
     log: Path
 
 
-def _answers(url: str) -> bool:
-    try:
-        return requests.get(f"{url}/api/v1/schema/?format=json", timeout=5).status_code == 200
-    except requests.RequestException:
-        return False
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     if connection.vendor != "sqlite":
@@ -123,21 +114,11 @@ def server(tmp_path_factory):
     port = spare_port(PORTS)
     url = f"http://{HOST}:{port}"
     log = work / "server.log"
-    args = [sys.executable, "-m", "gunicorn", "--workers", "2", "--bind", f"{HOST}:{port}", "--timeout", "60",
-            "--graceful-timeout", "5", "--log-level", "warning", "wms.wsgi:application"]
-    if importlib.util.find_spec("wms.gunicorn") is not None:  # gunicorn's own refusals in the API's body
-        args[3:3] = ["--worker-class", "wms.gunicorn.JsonErrorsWorker"]
-    with log.open("wb") as out:
-        process = subprocess.Popen(args, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-    try:
-        deadline = time.monotonic() + 60
-        while not _answers(url):
-            assert process.poll() is None, f"gunicorn exited with {process.returncode}:\n{log.read_text()[-3000:]}"
-            assert time.monotonic() < deadline, f"gunicorn did not answer within 60 s:\n{log.read_text()[-3000:]}"
-            time.sleep(0.2)
+    args = [sys.executable, "-m", "gunicorn", "--worker-class", "wms.gunicorn.JsonErrorsWorker", "--workers", "2",
+            "--bind", f"{HOST}:{port}", "--timeout", "60", "--graceful-timeout", "5", "--log-level", "warning",
+            "wms.wsgi:application"]
+    with serving(args, env, log, ready=f"{url}/api/v1/schema/?format=json", timeout=60):
         yield Server(url, tokens, log)
-    finally:
-        stop(process)
 
 
 # ---------------------------------------------------------------- what the schema cannot state
