@@ -100,3 +100,21 @@ def post(clerk):
         return movement_post(user=user, request=parse_movement(fields, idempotency_key=key)).movement
 
     return _post
+
+
+@pytest.fixture
+def first_history_check_misses(monkeypatch):
+    """The catalog's history check before a write misses the first time (as it would a movement
+    committed just after it), so the database's trigger is what refuses; returns its calls."""
+    from catalog import services
+
+    check = services.refuse_history_rewrite
+    calls = []
+
+    def first_check_misses(**kwargs):
+        calls.append(kwargs)
+        if len(calls) > 1:
+            check(**kwargs)
+
+    monkeypatch.setattr(services, "refuse_history_rewrite", first_check_misses)
+    return calls

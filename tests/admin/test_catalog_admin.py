@@ -4,7 +4,6 @@ import logging
 
 import pytest
 
-from catalog import services
 from catalog.errors import HistoryProtected
 from catalog.models import Product
 from tests.catalog.test_history_guard import _change_url, _posted_back
@@ -64,21 +63,13 @@ def _warnings(caplog) -> list[logging.LogRecord]:
 
 class TestARefusedChange:
     def test_a_movement_arriving_after_every_check_is_refused_by_the_database_as_a_message_and_one_line(
-        self, admin_client, product, day, monkeypatch, caplog
+        self, admin_client, product, day, monkeypatch, caplog, first_history_check_misses
     ):
         """The page and the form saw no movement (the first checks miss it); the database's trigger
         refuses the write, and the answer is the refusal, not a 500 with a traceback."""
         monkeypatch.setattr("catalog.admin.frozen_fields", lambda *, record: ())
         monkeypatch.setattr("catalog.admin.refuse_history_rewrite", lambda **kwargs: None)
-        check = services.refuse_history_rewrite
-        calls = []
-
-        def first_check_misses(**kwargs):
-            calls.append(kwargs)
-            if len(calls) > 1:
-                check(**kwargs)
-
-        monkeypatch.setattr(services, "refuse_history_rewrite", first_check_misses)
+        calls = first_history_check_misses
         name = product.name
         page = admin_client.get(_change_url(product))
         assert "unit" in page.context["adminform"].form.fields

@@ -10,7 +10,6 @@ from django import forms
 from django.db import connection, transaction
 from django.db.utils import IntegrityError
 
-from catalog import services
 from catalog.errors import HistoryProtected
 from catalog.models import Location, Product
 from ledger.models import Movement
@@ -96,19 +95,11 @@ class TestTheApi:
         assert Location.objects.get(pk=bins[1].pk).name == "Dock"
 
     def test_a_movement_arriving_between_the_check_and_the_write_is_still_a_409(
-        self, manager_client, product, received, monkeypatch
+        self, manager_client, product, received, first_history_check_misses
     ):
         """The check before the write can miss a movement committed just after it; the trigger
         does not, and its refusal is answered the same way."""
-        check = services.refuse_history_rewrite
-        calls = []
-
-        def first_check_misses(**kwargs):
-            calls.append(kwargs)
-            if len(calls) > 1:
-                check(**kwargs)
-
-        monkeypatch.setattr(services, "refuse_history_rewrite", first_check_misses)
+        calls = first_history_check_misses
         response = manager_client.patch(f"{PRODUCTS}{product.pk}/", {"unit": "kg"}, format="json")
         assert (response.status_code, response.json()["code"]) == (409, "history_protected")
         assert len(calls) == 2

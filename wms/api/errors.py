@@ -221,7 +221,7 @@ def permission_denied(request, exception):
 def page_not_found(request, exception):
     """handler404: no URL pattern matches (DRF's views answer their own 404s)."""
     if is_api(request):
-        return error_response(404, "not_found", NOT_FOUND)
+        return response_for_status(request, 404)
     return defaults.page_not_found(request, exception)
 
 
