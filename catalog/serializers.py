@@ -2,9 +2,8 @@ from django.core.validators import ProhibitNullCharactersValidator
 from rest_framework import serializers
 from rest_framework.validators import ProhibitSurrogateCharactersValidator
 
+from common.api.fields import ExistingRecordField
 from common.text import text_problem
-
-from wms.api.fields import ExistingRecordField
 
 from . import services
 from .models import Category, Location, Product, Warehouse
@@ -64,11 +63,16 @@ class CategorySerializer(ReadableTextSerializer):
         model = Category
         fields = ["id", "name", "parent"]
 
+    def validate_parent(self, parent):
+        """A field check, so that it runs before the uniqueness validators: a category under
+        itself is a 400 naming ``parent`` even where its name is also taken there."""
+        if self.instance is not None and self.instance.would_be_own_ancestor(parent):
+            raise serializers.ValidationError(Category.CYCLE_MESSAGE)
+        return parent
+
     def validate(self, attrs):
         parent = attrs.get("parent", getattr(self.instance, "parent", None))
         name = attrs.get("name", getattr(self.instance, "name", None))
-        if self.instance is not None and self.instance.would_be_own_ancestor(parent):
-            raise serializers.ValidationError({"parent": [Category.CYCLE_MESSAGE]})
         # Names are unique among siblings; DRF checks that for (parent, name) but not among root
         # categories, where the parent is null and the database's conditional constraint decides.
         if parent is None:

@@ -2,7 +2,7 @@ from decimal import Decimal
 
 import pytest
 
-from catalog.models import Location, Product
+from catalog.models import Category, Location, Product
 from tests.factories import CategoryFactory, LocationFactory, ProductFactory, WarehouseFactory
 
 pytestmark = pytest.mark.django_db
@@ -123,6 +123,13 @@ class TestValidation:
         response = manager_client.patch(f"/api/v1/categories/{root.pk}/", {"parent": child.pk}, format="json")
         assert response.status_code == 400
         assert "parent" in response.json()["errors"]
+
+    def test_a_category_under_itself_is_a_400_even_where_its_name_is_taken(self, manager_client):
+        """The cycle is named before the (parent, name) uniqueness, which would answer 409."""
+        tools = CategoryFactory(name="Tools")
+        CategoryFactory(name="Tools", parent=tools)
+        response = manager_client.patch(f"/api/v1/categories/{tools.pk}/", {"parent": tools.pk}, format="json")
+        assert (response.status_code, response.json()["errors"]) == (400, {"parent": [Category.CYCLE_MESSAGE]})
 
 
 class TestFiltersAndPagination:
