@@ -12,7 +12,7 @@ from rest_framework.authtoken.models import Token
 
 from accounts.roles import AUDITOR, CLERK
 from catalog.models import Category, Location, Product, Warehouse
-from ledger.requests import parse_movement
+from ledger.parsing import parse_movement
 from ledger.services import MAX_BATCH, movements_post
 
 from . import sql
@@ -59,10 +59,10 @@ def post_in_batches(user, bodies) -> int:
     for body in bodies:
         batch.append(parse_movement(body))
         if len(batch) == MAX_BATCH:
-            posted += len(movements_post(user=user, requests=batch))
+            posted += len(movements_post(user=user, movements=batch))
             batch = []
     if batch:
-        posted += len(movements_post(user=user, requests=batch))
+        posted += len(movements_post(user=user, movements=batch))
     return posted
 
 

@@ -4,7 +4,7 @@ keep a core busy while another worker waits on PostgreSQL."""
 import os
 
 workers = int(os.environ.get("BENCH_GUNICORN_WORKERS", "3"))
-worker_class = "wms.gunicorn.JsonErrorsWorker"  # sync, with gunicorn's own refusals as JSON
+worker_class = "common.gunicorn.JsonErrorsWorker"  # sync, with gunicorn's own refusals as JSON
 timeout = 60
 graceful_timeout = 10
 accesslog = None

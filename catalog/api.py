@@ -2,7 +2,7 @@
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, viewsets
 
-from wms.api.schema import error_response
+from common.api.schema import error_response
 
 from . import filters, serializers
 from .models import Category, Location, Product, Warehouse

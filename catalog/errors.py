@@ -1,5 +1,5 @@
 """The catalog's refusals. Each carries a stable ``code``, a sentence and the data to act on."""
-from wms.errors import DomainError
+from common.errors import DomainError
 
 
 class HistoryProtected(DomainError):

@@ -1,7 +1,7 @@
 import django_filters
 
+from common.api.filters import BooleanFilter, FilterSet
 from common.ids import IdFilter
-from wms.api.filters import BooleanFilter, FilterSet
 
 from .models import Category, Location, Product, Warehouse
 from .selectors import category_with_descendants

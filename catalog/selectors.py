@@ -1,4 +1,8 @@
 """Reads of the catalog that more than one place needs."""
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import NamedTuple
+
 from django.db import connection
 
 from common.generations import Generation
@@ -24,20 +28,39 @@ def category_with_descendants(category_id: int) -> list[int]:
 catalog_changes = Generation("catalog")
 
 
-def catalog_facts(product_ids, location_ids) -> tuple[dict[int, tuple[str, bool]], dict[int, tuple[str, bool]]]:
-    """What posting checks: {product id: (sku, active)} and {location id: ("WAREHOUSE/CODE", active)},
-    where a location is active only while its warehouse is. Ids not in the catalog are absent.
-    Remembered per process; the rest read in one query."""
+class ProductFacts(NamedTuple):
+    sku: str
+    active: bool
+
+
+class LocationFacts(NamedTuple):
+    label: str  # "WAREHOUSE/CODE"
+    active: bool  # the location and its warehouse both
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogFacts:
+    """What posting checks of the products and locations it touches, by id; ids not in the
+    catalog are absent."""
+
+    products: dict[int, ProductFacts]
+    locations: dict[int, LocationFacts]
+
+
+def catalog_facts(product_ids: Iterable[int], location_ids: Iterable[int]) -> CatalogFacts:
+    """The facts of these products and locations. Remembered per process; the rest read in one
+    query."""
     catalog_changes.current()
     memo = catalog_changes.memo
     missing_products = [pk for pk in product_ids if ("p", pk) not in memo]
     missing_locations = [pk for pk in location_ids if ("l", pk) not in memo]
     if missing_products or missing_locations:
         for kind, pk, label, active in _read_catalog(missing_products, missing_locations):
-            memo[(kind, pk)] = (label, bool(active))
-    products = {pk: memo[("p", pk)] for pk in product_ids if ("p", pk) in memo}
-    locations = {pk: memo[("l", pk)] for pk in location_ids if ("l", pk) in memo}
-    return products, locations
+            memo[(kind, pk)] = ProductFacts(label, bool(active)) if kind == "p" else LocationFacts(label, bool(active))
+    return CatalogFacts(
+        products={pk: memo[("p", pk)] for pk in product_ids if ("p", pk) in memo},
+        locations={pk: memo[("l", pk)] for pk in location_ids if ("l", pk) in memo},
+    )
 
 
 IDS_PER_QUERY = 10_000  # SQLite takes at most 32,766 parameters in one statement

@@ -27,6 +27,7 @@ from django.utils.text import capfirst
 from catalog.models import Location, Warehouse
 from common.ids import MAX_ID
 
+from .legs import LEGS, placed_legs, route
 from .models import LedgerHead, Movement, MovementKind, StockLevel
 
 logger = logging.getLogger(__name__)
@@ -176,7 +177,7 @@ class LocationFilter(AutocompleteFilter):
 class EitherLegLocationFilter(LocationFilter):
     """A movement at a location: stock left it or came in (``location`` or ``to_location``)."""
 
-    legs = ("location", "to_location")
+    legs = tuple(leg.location for leg in LEGS)
 
 
 class WarehouseFilter(admin.SimpleListFilter):
@@ -201,7 +202,7 @@ class WarehouseFilter(admin.SimpleListFilter):
 
 
 class EitherLegWarehouseFilter(WarehouseFilter):
-    legs = ("location", "to_location")
+    legs = tuple(leg.location for leg in LEGS)
 
 
 class AutocompleteFilterMedia:
@@ -271,14 +272,11 @@ class MovementChangeList(ChangeList):
 
 
 def _route(movement: Movement) -> tuple[tuple | None, tuple | None]:
-    """(where the stock came from, where it went), each (location, on hand after) or None. Stock
-    leaves the leg whose change is negative: a transfer runs from ``location`` to ``to_location``,
-    and its reversal (the same legs, negated) back from ``to_location`` to ``location``."""
-    here = (movement.location, movement.balance_after)
-    if movement.to_location_id is None:
-        return (here, None) if movement.delta < 0 else (None, here)
-    there = (movement.to_location, movement.to_balance_after)
-    return (here, there) if movement.delta < 0 else (there, here)
+    """(where the stock came from, where it went), each (location, on hand after) or None."""
+    return tuple(
+        None if leg is None else (getattr(movement, leg.location), getattr(movement, leg.balance_field))
+        for leg in route(movement)
+    )
 
 
 def _label(location) -> str:
@@ -390,9 +388,10 @@ class MovementAdmin(AutocompleteFilterMedia, ReadOnlyAdmin):
 
     @admin.display(description="at each location")
     def legs(self, movement):
-        rows = [(movement.location, movement.delta, movement.balance_after)]
-        if movement.to_location_id is not None:
-            rows.append((movement.to_location, -movement.delta, movement.to_balance_after))
+        rows = [
+            (getattr(movement, leg.location), leg.change(movement.delta), getattr(movement, leg.balance_field))
+            for leg, _ in placed_legs(movement)
+        ]
         return format_html_join(
             mark_safe("<br>"), '<a href="{}">{}</a>: {}, on hand after {}',
             ((_movements_url(location=loc.pk), str(loc), _signed(change), _number(after)) for loc, change, after in rows),

@@ -7,27 +7,40 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.permissions import HasPermission
-from common.ids import MAX_ID
-from wms.api.pagination import CursorPagination
-from wms.api.parsers import refuse_repeated
-from wms.api.schema import (
-    closed_input, decimal_string, error_response, id_integer, list_input, printable_text, variants,
+from common.api.pagination import CursorPagination
+from common.api.parsers import refuse_repeated
+from common.api.schema import (
+    closed_input,
+    decimal_string,
+    error_response,
+    id_integer,
+    list_input,
+    printable_text,
+    variants,
 )
+from common.ids import MAX_ID
 
 from . import serializers
 from .errors import MovementInvalid, RecordNotFound
 from .filters import MovementFilter
 from .models import Movement
-from .quantities import MAX_QUANTITY, MAX_UNIT_COST, MONEY_PLACES, QUANTITY_PLACES
-from .requests import (
-    FIELDS_BY_KIND, MAX_KEY, REQUIRED_BY_KIND, keyed_batch, parse_id, parse_idempotency_key, parse_movement,
+from .parsing import (
+    FIELDS_BY_KIND,
+    MAX_KEY,
+    REQUIRED_BY_KIND,
+    keyed_batch,
+    parse_id,
+    parse_idempotency_key,
+    parse_movement,
     parse_reversal,
 )
+from .quantities import MAX_QUANTITY, MAX_UNIT_COST, MONEY_PLACES, QUANTITY_PLACES
+from .selectors import ledger_head
 from .services import MAX_BATCH, movement_post, movements_post
-from .verification import ledger_head, ledger_verify
+from .verification import ledger_verify
 
-# What the schema says of postings (wms/api/schema.py): the header key, the replay header, and the
-# input exactly as ledger.requests reads it (one closed object per kind, each value's domain).
+# What the schema says of postings (common/api/schema.py): the header key, the replay header, and the
+# input exactly as ledger.parsing reads it (one closed object per kind, each value's domain).
 _PRINTABLE_KEY = r"^[ -~\u00a1-\u00ac\u00ae-\u00ff]{0,%d}$"  # printable Latin-1 (a header's characters); empty is no key
 IDEMPOTENCY_KEY = OpenApiParameter(
     "Idempotency-Key", {"type": "string", "maxLength": MAX_KEY, "pattern": _PRINTABLE_KEY % MAX_KEY},
@@ -137,7 +150,7 @@ class MovementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     )
     def create(self, request):
         """Post one movement; the answer carries its position and the resulting balance(s)."""
-        posted = movement_post(user=request.user, request=parse_movement(request.data, idempotency_key=_header_key(request)))
+        posted = movement_post(user=request.user, movement=parse_movement(request.data, idempotency_key=_header_key(request)))
         return _posted_response([posted], serializers.MovementSerializer(posted.movement).data)
 
     @extend_schema(
@@ -179,7 +192,7 @@ class MovementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
                 raise exc.for_item(item)
         if header_key and parsed:
             parsed = keyed_batch(parsed, header_key)
-        posted = movements_post(user=request.user, requests=parsed)
+        posted = movements_post(user=request.user, movements=parsed)
         body = {"movements": serializers.MovementSerializer([p.movement for p in posted], many=True).data}
         return _posted_response(posted, body)
 
@@ -221,7 +234,7 @@ class MovementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
             raise RecordNotFound({"reverses": [RecordNotFound.NO_MOVEMENT.format(movement=pk)]})
         data = request.data if request.data else {}
         reversal = parse_reversal(data, movement_id=movement_id, idempotency_key=_header_key(request))
-        posted = movement_post(user=request.user, request=reversal)
+        posted = movement_post(user=request.user, movement=reversal)
         return _posted_response([posted], serializers.MovementSerializer(posted.movement).data)
 
 

@@ -44,11 +44,11 @@ from dataclasses import dataclass, replace
 from datetime import timezone
 
 from catalog.models import Location, Product
-from wms.errors import DomainError
+from common.errors import DomainError
 
 from .errors import MovementInvalid
+from .parsing import NewMovement, parse_movement
 from .quantities import decimal_text
-from .requests import MovementRequest, parse_movement
 from .services import MAX_BATCH, movements_post
 
 LOCATION_COLUMNS = ("location", "from_location", "to_location")
@@ -107,15 +107,15 @@ def import_name(path: str, import_id: str | None = None) -> str:
     return name
 
 
-def read_requests(path: str, *, import_id: str | None = None) -> list[tuple[int, MovementRequest]]:
-    """Parse and check every row, keyed; return (line, request) pairs in file order, or raise
+def read_movements(path: str, *, import_id: str | None = None) -> list[tuple[int, NewMovement]]:
+    """Parse and check every row, keyed; return (line, movement) pairs in file order, or raise
     ``ImportRefused`` listing each bad row."""
     reader = csv.reader(io.StringIO(_read_text(path), newline=""), strict=True)
     name = import_name(path, import_id)
     columns = _columns(reader)
     products = dict(Product.objects.values_list("sku", "pk"))
     locations = {f"{wh}/{code}": pk for pk, wh, code in Location.objects.values_list("pk", "warehouse__code", "code")}
-    requests, errors = [], []
+    movements, errors = [], []
     occurrences: Counter[str] = Counter()
     key_lines: dict[str, int] = {}
     for line, cells in _records(reader, errors):
@@ -123,25 +123,25 @@ def read_requests(path: str, *, import_id: str | None = None) -> list[tuple[int,
             errors.append(RowError(line, _width_message(len(cells), len(columns))))
             continue
         try:
-            request = _request(dict(zip(columns, cells)), products, locations)
+            movement = _movement_of_row(dict(zip(columns, cells)), products, locations)
         except MovementInvalid as exc:
             errors.append(RowError(line, _messages(exc.extra["errors"])))
             continue
-        if request.idempotency_key is None:
-            content = _content(request)
+        if movement.idempotency_key is None:
+            content = _content(movement)
             occurrences[content] += 1
-            request = replace(request, idempotency_key=row_key(name, content, occurrences[content]))
-        first = key_lines.setdefault(request.idempotency_key, line)
+            movement = replace(movement, idempotency_key=row_key(name, content, occurrences[content]))
+        first = key_lines.setdefault(movement.idempotency_key, line)
         if first != line:
-            used = f"idempotency_key: {request.idempotency_key!r} is already used on line {first}."
+            used = f"idempotency_key: {movement.idempotency_key!r} is already used on line {first}."
             errors.append(RowError(line, used))
             continue
-        requests.append((line, request))
+        movements.append((line, movement))
     if errors:
         raise ImportRefused(errors)
-    if not requests:
+    if not movements:
         raise ImportRefused.file("No movements: the file has a header but no rows.", line=2)
-    return requests
+    return movements
 
 
 def _read_text(path: str) -> str:
@@ -225,7 +225,7 @@ def _width_message(values: int, columns: int) -> str:
     )
 
 
-def _request(row: dict, products: dict, locations: dict) -> MovementRequest:
+def _movement_of_row(row: dict, products: dict, locations: dict) -> NewMovement:
     data = {k: v.strip() for k, v in row.items() if v.strip() != ""}
     errors = {}
     sku = data.pop("sku", None)
@@ -240,25 +240,25 @@ def _request(row: dict, products: dict, locations: dict) -> MovementRequest:
                 errors[column] = [f"No location {label!r} (write WAREHOUSE/CODE)."]
             data[column] = locations.get(label, 0)
     try:
-        request = parse_movement(data)
+        movement = parse_movement(data)
     except MovementInvalid as exc:
         errors = {**exc.extra["errors"], **errors}
     if errors:
         raise MovementInvalid({("sku" if k == "product" else k): v for k, v in errors.items()})
-    if request.occurred_at is not None:  # one instant, one text: the key and the fingerprint agree
-        request = replace(request, occurred_at=request.occurred_at.astimezone(timezone.utc))
-    return request
+    if movement.occurred_at is not None:  # one instant, one text: the key and the fingerprint agree
+        movement = replace(movement, occurred_at=movement.occurred_at.astimezone(timezone.utc))
+    return movement
 
 
-def _content(request: MovementRequest) -> str:
+def _content(movement: NewMovement) -> str:
     """What a row asks, normalized: equal for rows that ask the same, however they are written."""
     return json.dumps(
         [
-            request.kind, request.product, request.location, request.to_location,
+            movement.kind, movement.product, movement.location, movement.to_location,
             *(None if v is None else decimal_text(v)
-              for v in (request.quantity, request.counted_quantity, request.unit_cost)),
-            request.occurred_at.isoformat() if request.occurred_at else None,
-            request.reference, request.reason,
+              for v in (movement.quantity, movement.counted_quantity, movement.unit_cost)),
+            movement.occurred_at.isoformat() if movement.occurred_at else None,
+            movement.reference, movement.reason,
         ],
         separators=(",", ":"),
     )
@@ -281,23 +281,23 @@ def movements_import(
     """Post a CSV file's movements in order: the whole file at once (all or none), or with
     ``commit_every_batch`` each batch of ``batch_size`` rows in its own transaction. Rerun the
     file to resume after a failure (see the module's docstring)."""
-    requests = read_requests(path, import_id=import_id)
+    movements = read_movements(path, import_id=import_id)
     if commit_every_batch:
-        batches = list(_chunks(requests, max(1, min(batch_size, MAX_BATCH))))
+        batches = list(_chunks(movements, max(1, min(batch_size, MAX_BATCH))))
     else:
-        batches = [requests]
+        batches = [movements]
     posted = replayed = 0
     for batch in batches:
         try:
             # One call per batch: the service checks, plans and locks the guard rows first and
             # holds the ledger head only to append. max_batch=None: the file's size is ours to choose.
-            results = movements_post(user=user, requests=[r for _, r in batch], max_batch=None)
+            results = movements_post(user=user, movements=[r for _, r in batch], max_batch=None)
         except DomainError as exc:
             error = RowError(batch[exc.extra.get("item", 0)][0], exc.message)
             raise ImportRefused([error], summary=_refused_from(batch[0][0], posted, replayed)) from exc
         replayed += sum(r.replayed for r in results)
         posted += sum(not r.replayed for r in results)
-    return ImportResult(rows=len(requests), posted=posted, replayed=replayed)
+    return ImportResult(rows=len(movements), posted=posted, replayed=replayed)
 
 
 def _refused_from(line: int, posted: int, replayed: int) -> str:

@@ -1,9 +1,10 @@
 """The ledger's refusals. Each carries a stable ``code``, a sentence and the data to act on."""
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from wms import errors as wms_errors
-from wms.errors import DomainError
+from common import errors as common_errors
+from common.errors import DomainError
 
 from .quantities import decimal_text
 
@@ -19,7 +20,7 @@ class MovementInvalid(DomainError):
         super().__init__(f"Invalid input in '{field}': {messages[0]}", errors=errors)
 
 
-class RecordNotFound(wms_errors.RecordNotFound):
+class RecordNotFound(common_errors.RecordNotFound):
     """The movement to reverse, the product or location to post to or replay is not there."""
 
     NO_MOVEMENT = "No movement {movement} in the ledger."
@@ -45,27 +46,52 @@ class InactiveLocation(DomainError):
         )
 
 
+@dataclass(frozen=True, slots=True)
+class Shortage:
+    """Stock a movement would take that is not there: on hand now, or (for a backdated movement)
+    at ``at``, a business time from its date on where the balance would go negative."""
+
+    product: int
+    sku: str
+    location: int
+    label: str  # "WAREHOUSE/CODE"
+    available: Decimal
+    requested: Decimal
+    at: datetime | None = None
+    item: int | None = None  # in a batch: the movement's index
+
+    def sentence(self) -> str:
+        where = f"{self.sku} at {self.label}"
+        when = f"on hand of {where}" if self.at is None else f"of {where} as of {self.at.isoformat()}"
+        return f"Only {decimal_text(self.available)} {when}; {decimal_text(self.requested)} requested."
+
+    def as_dict(self) -> dict:
+        data = {
+            "product": self.product, "location": self.location,
+            "available": decimal_text(self.available), "requested": decimal_text(self.requested),
+        }
+        if self.at is not None:
+            data["at"] = self.at.isoformat()
+        if self.item is not None:
+            data["item"] = self.item
+        return data
+
+
 class InsufficientStock(DomainError):
-    """A movement would take a product below zero at a location: now, or (for a backdated
-    movement) at ``at``, a business time from its date on where the balance would go negative."""
+    """Movements would take stock below zero: every shortage, in posting order. The first is
+    also spelled out at the top level (and names its batch item), so a client that handles one
+    shortage need not read the list."""
 
     status = 409
     code = "insufficient_stock"
 
-    def __init__(
-        self, *, product_id: int, sku: str, location_id: int, label: str, available: Decimal, requested: Decimal,
-        at: datetime | None = None,
-    ):
-        when = f"on hand of {sku} at {label}" if at is None else f"of {sku} at {label} as of {at.isoformat()}"
-        extra = {"at": at.isoformat()} if at is not None else {}
-        super().__init__(
-            f"Only {decimal_text(available)} {when}; {decimal_text(requested)} requested.",
-            product=product_id,
-            location=location_id,
-            available=decimal_text(available),
-            requested=decimal_text(requested),
-            **extra,
-        )
+    def __init__(self, shortages: list[Shortage]):
+        first = shortages[0]
+        top = {key: value for key, value in first.as_dict().items() if key != "item"}
+        super().__init__(first.sentence(), **top, shortages=[shortage.as_dict() for shortage in shortages])
+        self.shortages = shortages
+        if first.item is not None:
+            self.for_item(first.item)
 
 
 class OnHandLimit(DomainError):

@@ -2,12 +2,12 @@ from datetime import timezone
 
 import django_filters
 from django.core.exceptions import ValidationError
-from django.db.models import Q
 from django_filters.fields import IsoDateTimeField
 
+from common.api.filters import FilterSet
 from common.ids import IdFilter
-from wms.api.filters import FilterSet
 
+from . import legs
 from .models import Movement, MovementKind
 
 
@@ -47,7 +47,7 @@ class MovementFilter(FilterSet):
         fields = ["product", "location", "kind", "user", "reference"]
 
     def at_location(self, queryset, name, value):
-        return queryset.filter(Q(location_id=value) | Q(to_location_id=value))
+        return queryset.filter(legs.any_leg(id=value))
 
     def in_warehouse(self, queryset, name, value):
-        return queryset.filter(Q(location__warehouse_id=value) | Q(to_location__warehouse_id=value))
+        return queryset.filter(legs.any_leg(warehouse_id=value))

@@ -8,7 +8,9 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
-from catalog.models import QUANTITY, MONEY, Location, Product
+from catalog.models import MONEY, QUANTITY, Location, Product
+
+from .legs import route
 
 
 class ImmutableError(Exception):
@@ -35,7 +37,7 @@ class Movement(models.Model):
     """One immutable stock movement.
 
     Stock changes by ``delta`` at ``location`` and, for a transfer (or its reversal), by ``-delta``
-    at ``to_location``: every kind is one or two legs of that shape. ``quantity`` is the magnitude
+    at ``to_location``: every kind is one or two legs of that shape (``ledger.legs``). ``quantity`` is the magnitude
     moved (for a count, the size of the difference). ``balance_after`` and ``to_balance_after``
     are the on-hand quantities the posting left, so a retried request gets the same answer.
     """
@@ -118,11 +120,11 @@ class Movement(models.Model):
         leaves the leg whose change is negative, so the reversal of a transfer reads the other way
         round. Reads the product and locations: select them with the movement (admin does)."""
         kind = f"reversal of #{self.reverses_id}" if self.reverses_id else self.get_kind_display()
-        if self.to_location_id is None:
+        source, target = route(self)
+        if source is None or target is None:
             legs = f"{self.location} {self.delta.normalize():+f}"
         else:
-            source, target = (self.location, self.to_location) if self.delta < 0 else (self.to_location, self.location)
-            legs = f"{source} → {target} {self.quantity.normalize():f}"
+            legs = f"{getattr(self, source.location)} → {getattr(self, target.location)} {self.quantity.normalize():f}"
         return f"#{self.position} {kind} {self.product.sku} {legs}"
 
     def save(self, *args, **kwargs):
@@ -133,18 +135,6 @@ class Movement(models.Model):
     def delete(self, *args, **kwargs):
         raise ImmutableError("Ledger movements are append-only; post a reversal instead.")
 
-    def legs(self) -> list[tuple[int, "object"]]:
-        """(location id, signed change) for each location this movement touched."""
-        legs = [(self.location_id, self.delta)]
-        if self.to_location_id is not None:
-            legs.append((self.to_location_id, -self.delta))
-        return legs
-
-    def balances(self) -> list[dict]:
-        result = [{"location": self.location_id, "quantity": self.balance_after}]
-        if self.to_location_id is not None:
-            result.append({"location": self.to_location_id, "quantity": self.to_balance_after})
-        return result
 
 
 class StockLevel(models.Model):

@@ -9,12 +9,13 @@ arithmetic) are sized for them.
 """
 from decimal import Decimal, InvalidOperation
 
-# The bounds are declared with the catalog's precision: a movement's quantity, a count and an
-# on-hand balance are at most MAX_QUANTITY; a unit cost at most MAX_UNIT_COST.
-from catalog.models import MAX_QUANTITY, MAX_UNIT_MONEY as MAX_UNIT_COST  # noqa: F401
+# Precision and bounds are declared once, with the catalog's columns: a movement's quantity, a
+# count and an on-hand balance are at most MAX_QUANTITY; a unit cost at most MAX_UNIT_COST.
+from catalog.models import MAX_QUANTITY, MONEY, QUANTITY  # noqa: F401
+from catalog.models import MAX_UNIT_MONEY as MAX_UNIT_COST  # noqa: F401
 
-QUANTITY_PLACES = 3
-MONEY_PLACES = 4
+QUANTITY_PLACES = QUANTITY["decimal_places"]
+MONEY_PLACES = MONEY["decimal_places"]
 _QUANTUM = Decimal(1).scaleb(-QUANTITY_PLACES)
 
 

@@ -1,4 +1,4 @@
-"""How movements look in the API. Input is parsed by ``ledger.requests``; the input serializers
+"""How movements look in the API. Input is parsed by ``ledger.parsing``; the input serializers
 here describe it for the OpenAPI schema (a test keeps the two in step)."""
 from datetime import datetime
 from datetime import timezone as dt_timezone
@@ -8,8 +8,9 @@ from rest_framework import serializers
 
 from catalog.models import MONEY, QUANTITY
 
+from .legs import placed_legs
 from .models import Movement, MovementKind
-from .requests import MAX_KEY, MAX_REASON, MAX_REFERENCE, POSTABLE_KINDS
+from .parsing import MAX_KEY, MAX_REASON, MAX_REFERENCE, POSTABLE_KINDS
 from .verification import PROBLEM_CODES, SAVED_HEAD_FORMAT, SAVED_HEAD_PATTERN, SavedHead
 
 
@@ -72,8 +73,8 @@ class MovementSerializer(serializers.Serializer):
             "reversed_by": reversal.pk if reversal is not None else None,
             "hash": movement.hash,
             "balances": [
-                {"location": balance["location"], "quantity": _decimal(balance["quantity"], QUANTITY)}
-                for balance in movement.balances()
+                {"location": key.location, "quantity": _decimal(getattr(movement, leg.balance_field), QUANTITY)}
+                for leg, key in placed_legs(movement)
             ],
         }
 

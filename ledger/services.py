@@ -1,28 +1,37 @@
 """Posting to the ledger: the only code that appends movements and changes the guard rows.
 
 One path serves a single movement, a batch and a reversal, all or nothing, in one transaction:
-replay what was posted before under the same idempotency key, check the catalog, lock the guard
-rows (sorted), apply every movement in order against the locked balances (refusing any that would
-go below zero), then take the head lock last, chain and insert the events, and announce the
-commit. See ``store`` for why the locks come in that order.
+
+1. replay what was posted before under the same idempotency key (when the ``RetryPolicy`` says to
+   look);
+2. resolve each new movement into an ``_Intent``: where and when it changes stock (a reversal
+   takes its original's legs), refusing a reversal that cannot be;
+3. check the catalog: every product and location exists, and is active unless a reversal corrects
+   a movement made before it was deactivated;
+4. lock the guard rows (``store``), then build each movement's complete ``_Plan`` against the
+   locked balances, in order: a count's difference, the balances after, refusing all if any
+   balance would go below zero (every ``Shortage`` at once) or past what the ledger holds;
+5. append: write the guard rows, take the head lock last, chain and insert the events, and
+   announce the commit.
 
 Business time: a movement may be dated in the past (``occurred_at``). Stock as of a business time
 sums every movement dated at or before it, so a backdated movement is checked against the balance
 at every business time from its date on (none may go negative), and a count's difference is taken
-against the balance at the count's own business time. A reversal is never dated before its original.
+against the balance at the count's own business time. A reversal is never dated before its
+original. How a movement changes stock (its legs, the sign of each kind) is defined in ``legs``.
 """
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
-from functools import partial
+from functools import cached_property, partial
 from uuid import uuid4
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from catalog.selectors import catalog_facts
-from wms.errors import DomainError
+from catalog.selectors import CatalogFacts, catalog_facts
+from common.errors import DomainError
 
 from . import store
 from .errors import (
@@ -36,17 +45,20 @@ from .errors import (
     RecordNotFound,
     ReversalBeforeOriginal,
     ReversalNotAllowed,
+    Shortage,
 )
+from .legs import KEY_FIELDS, LEGS, Leg, PlacedLeg, StockKey, placed_legs, reversed_delta
 from .models import Movement, MovementKind
+from .parsing import NewMovement
 from .quantities import MAX_QUANTITY
-from .requests import MovementRequest
 from .signals import movements_committed
-from .store import GuardUpdate, Key
+from .store import GuardRow, GuardUpdate
 from .timeline import StockTimeline
 
 MAX_BATCH = 5000
-# Sign of the change at ``location`` for each kind posted directly (a count's comes from the count).
-_SIGN = {MovementKind.RECEIPT: 1, MovementKind.ISSUE: -1, MovementKind.TRANSFER: -1}
+# The change at ``location`` per unit moved, for each kind posted with a quantity (a count's is the
+# difference it found; a reversal's its original's, negated).
+DIRECTION = {MovementKind.RECEIPT: 1, MovementKind.ISSUE: -1, MovementKind.TRANSFER: -1}
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,80 +67,113 @@ class Posted:
     replayed: bool  # True: posted earlier under the same idempotency key; nothing new was posted
 
 
-@dataclass(slots=True)
-class _Plan:
-    """One movement to append: its request and the legs it applies."""
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """When a posting is attempted a second time, and why.
 
-    item: int
-    request: MovementRequest
+    Retries of a request are rare, so a first attempt normally does not look for earlier postings
+    under the same idempotency keys: the unique constraint on (user, key) catches them at the
+    insert, which rolls everything back, and the second attempt, which looks, answers them from the
+    ledger. A concurrent request with the same key, or a second reversal of the same movement, is
+    caught the same way (``IntegrityError``).
+
+    A refusal is tried again for the same reason when the client keyed its requests: a retry can be
+    refused for what its own original did (the original took the last units). Requests without a
+    client key cannot be retries, so their refusals stand.
+
+    Two kinds of posting look first, and are not tried again for a refusal: a reversal (a second
+    reversal of one movement is refused before its insert) and a large batch of the client's own
+    keys (a retried import would otherwise be planned in full only to fail at its insert).
+    """
+
+    look_first: bool
+    retry_refusals: bool
+
+    @classmethod
+    def for_movements(cls, movements: Sequence[NewMovement]) -> "RetryPolicy":
+        keyed_by_client = any(movement.idempotency_key for movement in movements)
+        reversing = any(movement.reverses is not None for movement in movements)
+        look_first = reversing or (keyed_by_client and len(movements) >= store.COPY_FROM)
+        return cls(look_first=look_first, retry_refusals=keyed_by_client and not look_first)
+
+    def again_after(self, error: Exception) -> bool:
+        if isinstance(error, IntegrityError):
+            return True
+        return self.retry_refusals and isinstance(error, DomainError)
+
+
+def movements_post(*, user, movements: Sequence[NewMovement], max_batch: int | None = MAX_BATCH) -> list[Posted]:
+    """Post ``movements`` atomically, in order; return one ``Posted`` for each. ``max_batch``
+    bounds what a client may send at once (None: no bound, for trusted bulk paths such as import)."""
+    if not movements:
+        raise MovementInvalid({"movements": ["Post at least one movement."]})
+    if max_batch is not None and len(movements) > max_batch:
+        raise MovementInvalid({"movements": [f"Post at most {max_batch} movements at a time."]})
+    retries = RetryPolicy.for_movements(movements)
+    movements = [movement if movement.idempotency_key else _with_key(movement) for movement in movements]
+    _refuse_repeated_keys(movements)
+    try:
+        return _post(user, movements, look_for_earlier=retries.look_first)
+    except (IntegrityError, DomainError) as error:
+        if not retries.again_after(error):
+            raise
+        return _post(user, movements, look_for_earlier=True)
+
+
+def movement_post(*, user, movement: NewMovement) -> Posted:
+    return movements_post(user=user, movements=[movement])[0]
+
+
+@dataclass(frozen=True)
+class _Intent:
+    """A new movement resolved against the ledger: where it changes stock and when, and by how
+    much where that is known before the balances are (all but a count)."""
+
+    index: int  # in the list posted; a refusal in a batch names it as ``item``
+    movement: NewMovement
     occurred_at: datetime
-    product: int
-    location: int
-    to_location: int | None
-    delta: Decimal
-    quantity: Decimal | None = None
-    expected: Decimal | None = None
-    original: Movement | None = None
-    balances: list[Decimal] = field(default_factory=list)
+    product_id: int
+    location_id: int
+    to_location_id: int | None
+    delta: Decimal | None  # the signed change at location_id; None for a count, whose change is a difference
+    original: Movement | None  # what a reversal reverses
+
+    @property
+    def is_count(self) -> bool:
+        return self.delta is None
+
+    @cached_property
+    def legs(self) -> list[PlacedLeg]:
+        """Its legs and the key each changes, worked out once."""
+        return placed_legs(self)
 
 
 @dataclass(frozen=True, slots=True)
-class _Catalog:
-    """What posting needs to know of the products and locations it touches."""
+class _Plan:
+    """One movement to append, complete: everything its row holds but what the head hands out
+    (position, recorded time, chain link)."""
 
-    products: dict[int, tuple[str, bool]]  # id: (sku, active)
-    locations: dict[int, tuple[str, bool]]  # id: ("WAREHOUSE/CODE", active)
-
-
-def movements_post(*, user, requests: Sequence[MovementRequest], max_batch: int | None = MAX_BATCH) -> list[Posted]:
-    """Post ``requests`` atomically, in order; return one ``Posted`` per request. ``max_batch``
-    bounds what a client may send at once (None: no bound, for trusted bulk paths such as import).
-
-    Retries are rare, so the first attempt does not look for earlier postings under the same
-    idempotency keys: the unique constraint on (user, key) catches them at the insert, which rolls
-    everything back, and a second attempt answers them from the ledger; so does a refusal of a
-    request that carries keys. A concurrent request with the same key, or a second reversal of the
-    same movement, is caught the same way. Two kinds look first: a reversal (a second reversal is
-    refused before its insert) and a large batch of the client's own keys (a retried import would
-    otherwise be planned in full only to fail at its insert).
-    """
-    if not requests:
-        raise MovementInvalid({"movements": ["Post at least one movement."]})
-    if max_batch is not None and len(requests) > max_batch:
-        raise MovementInvalid({"movements": [f"Post at most {max_batch} movements at a time."]})
-    keyed_by_client = any(r.idempotency_key for r in requests)
-    requests = [r if r.idempotency_key else _with_key(r) for r in requests]
-    _refuse_repeated_keys(requests)
-    reversing = any(r.reverses is not None for r in requests)
-    look_first = reversing or (keyed_by_client and len(requests) >= store.COPY_FROM)
-    try:
-        return _post(user, requests, look_for_retries=look_first)
-    except IntegrityError:
-        return _post(user, requests, look_for_retries=True)
-    except DomainError:
-        # A retry can be refused for what its own original did (the last units it took): before
-        # refusing, see whether it is a retry.
-        if look_first or not keyed_by_client:
-            raise
-        return _post(user, requests, look_for_retries=True)
-
-
-def movement_post(*, user, request: MovementRequest) -> Posted:
-    return movements_post(user=user, requests=[request])[0]
+    intent: _Intent
+    delta: Decimal
+    expected: Decimal | None  # a count's: the balance it was counted against
+    balances: dict[Leg, Decimal]  # on hand after it, at each of its legs
 
 
 @transaction.atomic
-def _post(user, requests: list[MovementRequest], *, look_for_retries: bool) -> list[Posted]:
-    batch = len(requests) > 1
-    results: list[Posted | None] = [None] * len(requests)
-    pending = _replay(user, requests, results, batch) if look_for_retries else list(enumerate(requests))
+def _post(user, movements: list[NewMovement], *, look_for_earlier: bool) -> list[Posted]:
+    batch = len(movements) > 1
+    results: list[Posted | None] = [None] * len(movements)
+    pending = dict(enumerate(movements))  # by index: what is still to post
+    if look_for_earlier:
+        pending = _replay(user, pending, results, batch)
     if pending:
         now = timezone.now()
-        plans, catalog = _plan(pending, batch, now)
-        changed = _apply(plans, catalog, batch)
-        for plan, movement in zip(plans, _append(user, plans, changed, now), strict=True):
-            results[plan.item] = Posted(movement, replayed=False)
-        last_position = results[plans[-1].item].movement.position
+        intents = _resolve(pending, batch, now)
+        facts = _check_catalog(intents, batch)
+        plans, guard_updates = _plan(intents, facts, batch)
+        for plan, movement in zip(plans, _append(user, plans, guard_updates, now), strict=True):
+            results[plan.intent.index] = Posted(movement, replayed=False)
+        last_position = results[plans[-1].intent.index].movement.position
         # robust: a failing subscriber (say, a broker that is down) must not fail a committed posting.
         transaction.on_commit(
             partial(movements_committed.send, sender=Movement, last_position=last_position), robust=True
@@ -136,167 +181,193 @@ def _post(user, requests: list[MovementRequest], *, look_for_retries: bool) -> l
     return results
 
 
-def _with_key(request: MovementRequest) -> MovementRequest:
-    """A request without a key gets a fresh one: every event carries a key, none is a retry."""
-    return replace(request, idempotency_key=f"auto-{uuid4().hex}")
+def _with_key(movement: NewMovement) -> NewMovement:
+    """A movement without a key gets a fresh one: every event carries a key, none is a retry."""
+    return replace(movement, idempotency_key=f"auto-{uuid4().hex}")
 
 
-def _refuse(error, item: int, batch: bool):
-    return error.for_item(item) if batch else error
+def _naming_item(error: DomainError, index: int, batch: bool) -> DomainError:
+    """``error``, naming the movement it is about when it is one of a batch."""
+    return error.for_item(index) if batch else error
 
 
-def _refuse_repeated_keys(requests: list[MovementRequest]) -> None:
+def _refuse_repeated_keys(movements: list[NewMovement]) -> None:
     seen: set[str] = set()
-    for item, request in enumerate(requests):
-        if request.idempotency_key in seen:
-            error = MovementInvalid({"idempotency_key": [f"Key {request.idempotency_key!r} is used twice in this batch."]})
-            raise error.for_item(item)
-        seen.add(request.idempotency_key)
+    for index, movement in enumerate(movements):
+        if movement.idempotency_key in seen:
+            key = movement.idempotency_key
+            raise MovementInvalid({"idempotency_key": [f"Key {key!r} is used twice in this batch."]}).for_item(index)
+        seen.add(movement.idempotency_key)
 
 
-def _replay(user, requests, results, batch) -> list[tuple[int, MovementRequest]]:
-    """Answer requests already posted under their key; return the ones still to post."""
-    keys = [r.idempotency_key for r in requests]
+def _replay(user, pending: dict[int, NewMovement], results: list, batch: bool) -> dict[int, NewMovement]:
+    """Answer the movements already posted under their key; return the ones still to post."""
+    keys = [movement.idempotency_key for movement in pending.values()]
     earlier = {m.idempotency_key: m for m in Movement.objects.filter(user=user, idempotency_key__in=keys)}
-    pending = []
-    for item, request in enumerate(requests):
-        movement = earlier.get(request.idempotency_key)
-        if movement is None:
-            pending.append((item, request))
-        elif movement.request_fingerprint != request.fingerprint():
-            raise _refuse(IdempotencyKeyReused(key=request.idempotency_key, movement_id=movement.pk), item, batch)
+    still = {}
+    for index, movement in pending.items():
+        posted = earlier.get(movement.idempotency_key)
+        if posted is None:
+            still[index] = movement
+        elif posted.request_fingerprint != movement.fingerprint():
+            raise _naming_item(IdempotencyKeyReused(key=movement.idempotency_key, movement_id=posted.pk), index, batch)
         else:
-            results[item] = Posted(movement, replayed=True)
-    return pending
+            results[index] = Posted(posted, replayed=True)
+    return still
 
 
-def _plan(pending: list[tuple[int, MovementRequest]], batch: bool, now: datetime) -> tuple[list[_Plan], _Catalog]:
-    """Check products, locations and reversal targets; turn each request into its legs, dated at
-    its business time (now, unless it says otherwise)."""
-    originals = _originals([r.reverses for _, r in pending if r.reverses is not None])
+def _resolve(pending: dict[int, NewMovement], batch: bool, now: datetime) -> list[_Intent]:
+    """Each movement's legs and business time (now, unless it says otherwise); a reversal takes
+    its original's legs, negated, and is refused if it cannot be."""
+    reversing = [movement.reverses for movement in pending.values() if movement.reverses is not None]
+    originals = Movement.objects.in_bulk(reversing) if reversing else {}
     reversed_here: set[int] = set()
-    plans = []
-    for item, request in pending:
-        occurred_at = request.occurred_at or now
-        if request.reverses is None:
-            delta = request.quantity * _SIGN[request.kind] if request.kind in _SIGN else Decimal(0)
-            plans.append(_Plan(
-                item, request, occurred_at, request.product, request.location, request.to_location, delta, request.quantity
+    intents = []
+    for index, movement in pending.items():
+        occurred_at = movement.occurred_at or now
+        if movement.reverses is None:
+            delta = None if movement.kind == MovementKind.COUNT else movement.quantity * DIRECTION[movement.kind]
+            intents.append(_Intent(
+                index, movement, occurred_at, movement.product, movement.location, movement.to_location, delta, None,
             ))
             continue
-        original = originals.get(request.reverses)
-        if original is None:
-            missing = RecordNotFound.NO_MOVEMENT.format(movement=request.reverses)
-            raise _refuse(RecordNotFound({"reverses": [missing]}), item, batch)
-        if original.kind == MovementKind.REVERSAL:
-            raise _refuse(ReversalNotAllowed(movement_id=original.pk), item, batch)
-        if original.pk in reversed_here:
-            raise _refuse(AlreadyReversed(movement_id=original.pk, reversed_by=None), item, batch)
-        if occurred_at < original.occurred_at:
-            refusal = ReversalBeforeOriginal(movement_id=original.pk, occurred_at=original.occurred_at.isoformat())
-            raise _refuse(refusal, item, batch)
+        original = originals.get(movement.reverses)
+        _refuse_reversal(movement, original, occurred_at, reversed_here, index, batch)
         reversed_here.add(original.pk)
-        plans.append(
-            _Plan(
-                item, request, occurred_at, original.product_id, original.location_id, original.to_location_id,
-                delta=-original.delta, quantity=original.quantity, original=original,
-            )
-        )
-    return plans, _check_catalog(plans, batch)
+        intents.append(_Intent(
+            index, movement, occurred_at, original.product_id, original.location_id, original.to_location_id,
+            reversed_delta(original.delta), original,
+        ))
+    return intents
 
 
-def _originals(ids: list[int]) -> dict[int, Movement]:
-    return Movement.objects.in_bulk(ids) if ids else {}
+def _refuse_reversal(
+    movement: NewMovement, original: Movement | None, occurred_at: datetime, reversed_here: set[int], index: int, batch: bool
+) -> None:
+    """A reversal needs an original that is not itself a reversal, is reversed once, and is not
+    dated after the reversal."""
+    if original is None:
+        missing = RecordNotFound.NO_MOVEMENT.format(movement=movement.reverses)
+        raise _naming_item(RecordNotFound({"reverses": [missing]}), index, batch)
+    if original.kind == MovementKind.REVERSAL:
+        raise _naming_item(ReversalNotAllowed(movement_id=original.pk), index, batch)
+    if original.pk in reversed_here:
+        raise _naming_item(AlreadyReversed(movement_id=original.pk, reversed_by=None), index, batch)
+    if occurred_at < original.occurred_at:
+        refusal = ReversalBeforeOriginal(movement_id=original.pk, occurred_at=original.occurred_at.isoformat())
+        raise _naming_item(refusal, index, batch)
 
 
-def _refuse_reversed_twice(plans: list[_Plan], batch: bool) -> None:
+def _refuse_reversed_twice(intents: list[_Intent], batch: bool) -> None:
     """Runs with the guard rows locked: a concurrent reversal of the same event has committed by
     now (it held the same rows), so this read sees it."""
-    reversing = {p.original.pk: p for p in plans if p.original is not None}
+    reversing = {intent.original.pk: intent for intent in intents if intent.original is not None}
     if not reversing:
         return
     for original_id, reversal_id in Movement.objects.filter(reverses_id__in=reversing).values_list("reverses_id", "pk"):
-        raise _refuse(AlreadyReversed(movement_id=original_id, reversed_by=reversal_id), reversing[original_id].item, batch)
+        raise _naming_item(AlreadyReversed(movement_id=original_id, reversed_by=reversal_id), reversing[original_id].index, batch)
 
 
-def _check_catalog(plans: list[_Plan], batch: bool) -> _Catalog:
-    location_ids = {p.location for p in plans} | {p.to_location for p in plans if p.to_location}
-    products, locations = catalog_facts({p.product for p in plans}, location_ids)
-    for plan in plans:
-        correcting = plan.original is not None  # a correction must stay possible after deactivation
-        if plan.product not in products:
-            raise _refuse(RecordNotFound({"product": [RecordNotFound.NO_PRODUCT.format(product=plan.product)]}), plan.item, batch)
-        if not correcting and not products[plan.product][1]:
-            raise _refuse(InactiveProduct(product_id=plan.product, sku=products[plan.product][0]), plan.item, batch)
-        names = ("from_location", "to_location") if plan.request.kind == MovementKind.TRANSFER else ("location", None)
-        for name, location in zip(names, (plan.location, plan.to_location)):
+def _location_fields(intent: _Intent) -> tuple[str, ...]:
+    """What the client called each leg's location (a transfer names its first leg ``from_location``)."""
+    if intent.movement.kind == MovementKind.TRANSFER:
+        return ("from_location", "to_location")
+    return tuple(leg.location for leg in LEGS)
+
+
+def _check_catalog(intents: list[_Intent], batch: bool) -> CatalogFacts:
+    """Every product and location exists; each is active, unless the movement is a reversal (a
+    correction must stay possible after deactivation)."""
+    facts = catalog_facts(
+        {intent.product_id for intent in intents},
+        {placed.key.location for intent in intents for placed in intent.legs},
+    )
+    for intent in intents:
+        correcting = intent.original is not None
+        product = facts.products.get(intent.product_id)
+        if product is None:
+            missing = RecordNotFound.NO_PRODUCT.format(product=intent.product_id)
+            raise _naming_item(RecordNotFound({"product": [missing]}), intent.index, batch)
+        if not correcting and not product.active:
+            raise _naming_item(InactiveProduct(product_id=intent.product_id, sku=product.sku), intent.index, batch)
+        for field, placed in zip(_location_fields(intent), intent.legs):
+            location_id = placed.key.location
+            location = facts.locations.get(location_id)
             if location is None:
-                continue
-            if location not in locations:
-                raise _refuse(RecordNotFound({name: [RecordNotFound.NO_LOCATION.format(location=location)]}), plan.item, batch)
-            if not correcting and not locations[location][1]:
-                raise _refuse(InactiveLocation(location_id=location, label=locations[location][0]), plan.item, batch)
-    return _Catalog(products, locations)
+                missing = RecordNotFound.NO_LOCATION.format(location=location_id)
+                raise _naming_item(RecordNotFound({field: [missing]}), intent.index, batch)
+            if not correcting and not location.active:
+                raise _naming_item(InactiveLocation(location_id=location_id, label=location.label), intent.index, batch)
+    return facts
 
 
-def _legs(plan: _Plan) -> list[tuple[Key, Decimal]]:
-    """(product-location, signed change) for each location the plan touches."""
-    legs = [((plan.product, plan.location), plan.delta)]
-    if plan.to_location is not None:
-        legs.append(((plan.product, plan.to_location), -plan.delta))
-    return legs
-
-
-def _apply(plans: list[_Plan], catalog: _Catalog, batch: bool) -> dict[int, GuardUpdate]:
-    """Lock the guard rows, apply every plan in order, refuse all if any balance would go below
-    zero at any business time from the plan's date on. Returns what changed on each guard row,
-    by row id."""
-    keys = {key for plan in plans for key in _keys_touched(plan)}
-    locked = store.lock_stock_levels(keys)
-    _refuse_reversed_twice(plans, batch)
-    timelines = _timelines(locked, plans)
-    shortages = []
-    for plan in plans:
-        if plan.request.kind == MovementKind.COUNT:
-            plan.expected = timelines[(plan.product, plan.location)].balance_at(plan.occurred_at)
-            plan.delta = plan.request.counted_quantity - plan.expected
-            plan.quantity = abs(plan.delta)
-        legs = _legs(plan)
-        for key, change in legs:
-            timeline = timelines[key]
+def _plan(intents: list[_Intent], facts: CatalogFacts, batch: bool) -> tuple[list[_Plan], dict[int, GuardUpdate]]:
+    """Lock the guard rows and plan every movement in order against them: refuse all if any
+    balance would go below zero, or past what the ledger holds, at any business time from the
+    movement's date on. Returns the plans and what changes on each guard row, by row id."""
+    locked = store.lock_stock_levels({placed.key for intent in intents for placed in intent.legs})
+    _refuse_reversed_twice(intents, batch)
+    timelines = _timelines(locked, intents)
+    plans, shortages = [], []
+    for intent in intents:
+        expected = None
+        delta = intent.delta
+        if intent.is_count:  # one leg: the difference from the balance at the count's business time
+            expected = timelines[intent.legs[0].key].balance_at(intent.occurred_at)
+            delta = intent.movement.counted_quantity - expected
+        balances = {}
+        for leg, key in intent.legs:
+            timeline, change = timelines[key], leg.change(delta)
             if change < 0:
-                lowest_at, lowest = timeline.lowest_from(plan.occurred_at)
-                if lowest + change < 0:
-                    backdated = timeline.latest is not None and plan.occurred_at < timeline.latest
-                    shortages.append((plan, key, lowest, -change, lowest_at if backdated else None))
-            elif timeline.highest_from(plan.occurred_at) + change > MAX_QUANTITY:
-                product, location = key
-                raise _refuse(OnHandLimit(
-                    product_id=product, sku=catalog.products[product][0],
-                    location_id=location, label=catalog.locations[location][0], limit=MAX_QUANTITY,
-                ), plan.item, batch)
-            timeline.add(plan.occurred_at, change)
-        plan.balances = [timelines[key].current for key, _ in legs]
+                shortage = _shortage(timeline, intent, key, -change, facts, batch)
+                if shortage is not None:
+                    shortages.append(shortage)
+            elif timeline.highest_from(intent.occurred_at) + change > MAX_QUANTITY:
+                raise _naming_item(_on_hand_limit(key, facts), intent.index, batch)
+            timeline.add(intent.occurred_at, change)
+            balances[leg] = timeline.current
+        plans.append(_Plan(intent, delta, expected, balances))
     if shortages:
-        raise _shortage_error(shortages, catalog, batch)
-    return {
+        raise InsufficientStock(shortages)
+    guard_updates = {
         row.id: GuardUpdate(timelines[key].current, timelines[key].latest)
         for key, row in locked.items()
         if (timelines[key].current, timelines[key].latest) != (row.quantity, row.last_occurred_at)
     }
+    return plans, guard_updates
 
 
-def _keys_touched(plan: _Plan) -> list[Key]:
-    return [key for key, _ in _legs(plan)]
+def _shortage(
+    timeline: StockTimeline, intent: _Intent, key: StockKey, requested: Decimal, facts: CatalogFacts, batch: bool
+) -> Shortage | None:
+    """What taking ``requested`` at the intent's business time would leave missing, if anything:
+    the lowest balance from then on must cover it. A backdated movement says when it would fail."""
+    lowest = timeline.lowest_from(intent.occurred_at)
+    if lowest.quantity >= requested:
+        return None
+    backdated = timeline.latest is not None and intent.occurred_at < timeline.latest
+    return Shortage(
+        product=key.product, sku=facts.products[key.product].sku,
+        location=key.location, label=facts.locations[key.location].label,
+        available=max(lowest.quantity, Decimal(0)), requested=requested,
+        at=lowest.at if backdated else None, item=intent.index if batch else None,
+    )
 
 
-def _timelines(locked: dict[Key, "store.GuardRow"], plans: list[_Plan]) -> dict[Key, StockTimeline]:
-    """Each touched product-location's balance over business time, from the earliest date a plan
-    touches it at. Only a backdated plan (dated before the latest movement there) reads history."""
-    earliest: dict[Key, datetime] = {}
-    for plan in plans:
-        for key in _keys_touched(plan):
-            earliest[key] = min(earliest.get(key, plan.occurred_at), plan.occurred_at)
+def _on_hand_limit(key: StockKey, facts: CatalogFacts) -> OnHandLimit:
+    return OnHandLimit(
+        product_id=key.product, sku=facts.products[key.product].sku,
+        location_id=key.location, label=facts.locations[key.location].label, limit=MAX_QUANTITY,
+    )
+
+
+def _timelines(locked: dict[StockKey, GuardRow], intents: list[_Intent]) -> dict[StockKey, StockTimeline]:
+    """Each touched key's balance over business time, from the earliest date a movement touches
+    it at. Only a backdated movement (dated before the latest movement there) reads history."""
+    earliest: dict[StockKey, datetime] = {}
+    for intent in intents:
+        for placed in intent.legs:
+            earliest[placed.key] = min(earliest.get(placed.key, intent.occurred_at), intent.occurred_at)
     backdated = {
         key: earliest[key] for key, row in locked.items()
         if row.last_occurred_at is not None and earliest[key] < row.last_occurred_at
@@ -305,55 +376,38 @@ def _timelines(locked: dict[Key, "store.GuardRow"], plans: list[_Plan]) -> dict[
     timelines = {}
     for key, row in locked.items():
         if key in history:
-            opening = row.quantity - sum((change for _, change in history[key]), Decimal(0))
+            opening = row.quantity - sum((change.change for change in history[key]), Decimal(0))
             timelines[key] = StockTimeline(earliest[key], opening, history[key])
         else:
             timelines[key] = StockTimeline(row.last_occurred_at, row.quantity)
     return timelines
 
 
-def _shortage_error(shortages, catalog: _Catalog, batch: bool) -> InsufficientStock:
-    def error(plan, key, available, requested, at):
-        return InsufficientStock(
-            product_id=key[0], sku=catalog.products[key[0]][0],
-            location_id=key[1], label=catalog.locations[key[1]][0],
-            available=max(available, Decimal(0)), requested=requested, at=at,
-        )
-
-    first = error(*shortages[0])
-    if batch:
-        first.for_item(shortages[0][0].item)
-        first.extra["shortages"] = [{**error(*s).extra, "item": s[0].item} for s in shortages]
-    return first
-
-
-def _append(user, plans: list[_Plan], changed: dict[int, GuardUpdate], now: datetime) -> list[Movement]:
+def _append(user, plans: list[_Plan], guard_updates: dict[int, GuardUpdate], now: datetime) -> list[Movement]:
     """Write the guard rows and append the events (``store`` takes the head's lock last and gives
-    them their recorded time)."""
+    them their positions, recorded time and chain links)."""
     rows = []
     for plan in plans:
-        request = plan.request
-        rows.append({
-            "kind": request.kind,
-            "product_id": plan.product,
-            "location_id": plan.location,
-            "to_location_id": plan.to_location,
-            "quantity": plan.quantity,
+        intent, movement = plan.intent, plan.intent.movement
+        row = {field: getattr(intent, field) for field in KEY_FIELDS}
+        row.update({leg.balance_field: plan.balances.get(leg) for leg in LEGS})
+        row.update({
+            "kind": movement.kind,
+            "quantity": abs(plan.delta),
             "delta": plan.delta,
-            "balance_after": plan.balances[0],
-            "to_balance_after": plan.balances[1] if len(plan.balances) > 1 else None,
-            "counted_quantity": request.counted_quantity,
+            "counted_quantity": movement.counted_quantity,
             "expected_quantity": plan.expected,
-            "unit_cost": request.unit_cost,
-            "occurred_at": plan.occurred_at,
+            "unit_cost": movement.unit_cost,
+            "occurred_at": intent.occurred_at,
             "user_id": user.pk,
-            "reference": request.reference,
-            "reason": request.reason,
-            "idempotency_key": request.idempotency_key,
-            "request_fingerprint": request.fingerprint(),
-            "reverses_id": request.reverses,
+            "reference": movement.reference,
+            "reason": movement.reason,
+            "idempotency_key": movement.idempotency_key,
+            "request_fingerprint": movement.fingerprint(),
+            "reverses_id": movement.reverses,
         })
-    movements = store.append_chained(rows, changed, now)
-    for movement in movements:  # new events are not reversed: spare the serializer a query
+        rows.append(row)
+    appended = store.append_chained(rows, guard_updates, now)
+    for movement in appended:  # new events are not reversed: spare the serializer a query
         Movement.reversed_by.related.set_cached_value(movement, None)
-    return movements
+    return appended

@@ -16,13 +16,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from decimal import Decimal
+from typing import NamedTuple
 
 from django.db import connection
 from django.utils.dateparse import parse_datetime
 
 from . import chain
+from .legs import LEGS, StockKey, legs_sql
 from .models import LedgerHead, Movement, StockLevel
 from .quantities import from_db
+from .timeline import StockChange
 
 _STOCK = StockLevel._meta.db_table
 _HEAD = LedgerHead._meta.db_table
@@ -30,19 +33,23 @@ _MOVEMENT = Movement._meta.db_table
 _INSERTED = [f.column for f in Movement._meta.concrete_fields]
 _ATTRIBUTES = [f.attname for f in Movement._meta.concrete_fields]
 
-Key = tuple[int, int]  # (product id, location id)
 HISTORY_KEYS = 200  # product-locations per history read
 GUARD_ROWS = 5000  # guard rows per statement: SQLite takes at most 32,766 parameters in one
 
 
-def _run(statements: Sequence[tuple[str, list]]) -> list[tuple]:
+class Statement(NamedTuple):
+    sql: str
+    params: list
+
+
+def _run(statements: Sequence[Statement]) -> list[tuple]:
     """Execute statements in order; return the rows of the last. One round trip on PostgreSQL."""
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            cursor.execute(";\n".join(sql for sql, _ in statements), [p for _, params in statements for p in params])
+            cursor.execute(";\n".join(s.sql for s in statements), [p for s in statements for p in s.params])
         else:
-            for sql, params in statements:
-                cursor.execute(sql, params)
+            for statement in statements:
+                cursor.execute(statement.sql, statement.params)
         return cursor.fetchall() if cursor.description else []
 
 
@@ -64,7 +71,7 @@ class GuardUpdate:
     last_occurred_at: datetime
 
 
-def lock_stock_levels(keys: set[Key]) -> dict[Key, GuardRow]:
+def lock_stock_levels(keys: set[StockKey]) -> dict[StockKey, GuardRow]:
     """Lock (creating at zero where missing) the guard rows; return them by key.
 
     One statement per ``GUARD_ROWS`` keys, in key order: an upsert that rewrites each row to itself
@@ -74,41 +81,35 @@ def lock_stock_levels(keys: set[Key]) -> dict[Key, GuardRow]:
     locked = {}
     for start in range(0, len(ordered), GUARD_ROWS):
         chunk = ordered[start:start + GUARD_ROWS]
-        rows = _run([(
+        rows = _run([Statement(
             f"INSERT INTO {_STOCK} (product_id, location_id, quantity) VALUES {', '.join(['(%s, %s, 0)'] * len(chunk))} "
             f"ON CONFLICT (product_id, location_id) DO UPDATE SET quantity = {_STOCK}.quantity "
             f"RETURNING id, product_id, location_id, quantity, last_occurred_at",
             [part for key in chunk for part in key],
         )])
         locked.update({
-            (product, location): GuardRow(pk, from_db(quantity), datetime_from_db(last))
+            StockKey(product, location): GuardRow(pk, from_db(quantity), datetime_from_db(last))
             for pk, product, location, quantity, last in rows
         })
     return locked
 
 
-def stock_changes_after(earliest: dict[Key, datetime]) -> dict[Key, list[tuple[datetime, Decimal]]]:
-    """For each product-location, the changes by movements dated after its time (business time),
-    in time order: what a backdated posting must check against. One statement for them all. Called
-    with the guard rows locked, so no posting can add to them meanwhile. Indexed on (product,
-    location, occurred_at) and (product, to_location, occurred_at)."""
-    branch = (
-        f"SELECT product_id, location_id, occurred_at, delta FROM {_MOVEMENT} "
-        f"WHERE product_id = %s AND location_id = %s AND occurred_at > %s "
-        f"UNION ALL "
-        f"SELECT product_id, to_location_id, occurred_at, -delta FROM {_MOVEMENT} "
-        f"WHERE product_id = %s AND to_location_id = %s AND occurred_at > %s"
-    )
-    changes: dict[Key, list[tuple[datetime, Decimal]]] = {key: [] for key in earliest}
+def stock_changes_after(earliest: dict[StockKey, datetime]) -> dict[StockKey, list[StockChange]]:
+    """For each key, the changes by movements dated after its time (business time), in time order:
+    what a backdated posting must check against. One statement for them all. Called with the guard
+    rows locked, so no posting can add to them meanwhile. Each leg is indexed on (product, its
+    location, occurred_at)."""
+    matching_key = " AND ".join(f"{{{name}}} = %s" for name in StockKey._fields)
+    branch = legs_sql(_MOVEMENT, f"{matching_key} AND m.occurred_at > %s", extra=("occurred_at",))
+    changes: dict[StockKey, list[StockChange]] = {key: [] for key in earliest}
     keys = list(earliest)
     for start in range(0, len(keys), HISTORY_KEYS):  # SQLite joins at most 500 SELECTs in one
         chunk = keys[start:start + HISTORY_KEYS]
         params = []
-        for product, location in chunk:
-            bound = connection.ops.adapt_datetimefield_value(earliest[(product, location)])
-            params += [product, location, bound, product, location, bound]
-        for product, location, at, change in _run([(" UNION ALL ".join([branch] * len(chunk)) + " ORDER BY 3", params)]):
-            changes[(product, location)].append((datetime_from_db(at), from_db(change)))
+        for key in chunk:
+            params += [*key, connection.ops.adapt_datetimefield_value(earliest[key])] * len(LEGS)  # once per leg
+        for *key, at, change in _run([Statement(" UNION ALL ".join([branch] * len(chunk)) + " ORDER BY occurred_at", params)]):
+            changes[StockKey(*key)].append(StockChange(datetime_from_db(at), from_db(change)))
     return changes
 
 
@@ -122,7 +123,7 @@ def datetime_from_db(value) -> datetime | None:
     return value if value.tzinfo is not None else value.replace(tzinfo=timezone.utc)
 
 
-def _stock_updates(changed: dict[int, GuardUpdate]) -> list[tuple[str, list]]:
+def _stock_updates(changed: dict[int, GuardUpdate]) -> list[Statement]:
     """New values for locked guard rows, by row id. UPDATE ... FROM VALUES: one pass however many
     rows (a CASE per row would be quadratic), one statement per ``GUARD_ROWS`` rows."""
     adapt = connection.ops.adapt_datetimefield_value
@@ -130,7 +131,7 @@ def _stock_updates(changed: dict[int, GuardUpdate]) -> list[tuple[str, list]]:
     statements = []
     for start in range(0, len(items), GUARD_ROWS):
         chunk = items[start:start + GUARD_ROWS]
-        statements.append((
+        statements.append(Statement(
             f"UPDATE {_STOCK} SET quantity = v.column2, last_occurred_at = v.column3 "
             f"FROM (VALUES {', '.join(['(%s, %s, %s)'] * len(chunk))}) AS v WHERE {_STOCK}.id = v.column1",
             [part for pk, update in chunk for part in (pk, update.quantity, adapt(update.last_occurred_at))],
@@ -145,20 +146,27 @@ def _latest_sql(given: str, stored: str) -> str:
     return f"max({given}, coalesce({stored}, {given}))"
 
 
-def _write_stock_levels_and_advance_head(
-    changed: dict[int, GuardUpdate], count: int, now: datetime
-) -> tuple[int, str, datetime]:
+@dataclass(frozen=True, slots=True)
+class Reserved:
+    """Positions reserved on the head for appending: they follow ``previous_position``, whose
+    chain link is ``previous_hash``, and are recorded at ``recorded_at``."""
+
+    previous_position: int
+    previous_hash: str
+    recorded_at: datetime
+
+
+def _write_stock_levels_and_reserve(changed: dict[int, GuardUpdate], count: int, now: datetime) -> Reserved:
     """Store new values for locked guard rows, then take the head's lock (last) and reserve
-    ``count`` positions. Returns (the last position before them, its hash, their recorded time:
-    ``now``, or the last event's if this clock is behind it)."""
+    ``count`` positions, recorded at ``now`` (or at the last event's time if this clock is behind it)."""
     statements = _stock_updates(changed)
-    statements.append((
+    statements.append(Statement(
         f"UPDATE {_HEAD} SET position = position + %s, recorded_at = {_latest_sql('%s', 'recorded_at')} "
         f"WHERE id = 1 RETURNING position, hash, recorded_at",
         [count, *[connection.ops.adapt_datetimefield_value(now)] * (1 if connection.vendor == "postgresql" else 2)],
     ))
     [(position, previous_hash, recorded_at)] = _run(statements)
-    return position - count, previous_hash, datetime_from_db(recorded_at)
+    return Reserved(position - count, previous_hash, datetime_from_db(recorded_at))
 
 
 def append_chained(rows: list[dict], changed: dict[int, GuardUpdate], now: datetime) -> list[Movement]:
@@ -175,10 +183,11 @@ def append_chained(rows: list[dict], changed: dict[int, GuardUpdate], now: datet
     """
     if connection.vendor == "postgresql" and len(rows) == 1:
         return [_append_one(rows[0], changed, now)]
-    previous_position, previous_hash, recorded_at = _write_stock_levels_and_advance_head(changed, len(rows), now)
+    reserved = _write_stock_levels_and_reserve(changed, len(rows), now)
+    previous_hash = reserved.previous_hash
     for offset, row in enumerate(rows, start=1):
-        row["position"] = previous_position + offset
-        row["recorded_at"] = recorded_at
+        row["position"] = reserved.previous_position + offset
+        row["recorded_at"] = reserved.recorded_at
         previous_hash = row["hash"] = chain.link(previous_hash, [row[f] for f in chain.CHAINED_FIELDS])
     return _append(rows)
 
@@ -213,7 +222,7 @@ def _append_one_sql() -> str:
 def _append_one(row: dict, changed: dict[int, GuardUpdate], now: datetime) -> Movement:
     row["recorded_at"] = now
     statements = _stock_updates(changed)
-    statements.append((_append_one_sql(), [row[f.attname] for f in _GIVEN]))
+    statements.append(Statement(_append_one_sql(), [row[f.attname] for f in _GIVEN]))
     [(row["position"], row["hash"], row["recorded_at"])] = _run(statements)
     return _stored([row[attribute] for attribute in _ATTRIBUTES])
 
@@ -226,7 +235,7 @@ def _append(rows: list[dict]) -> list[Movement]:
     """Record the last link on the head and insert the chained movements, given as
     {attribute name: value}; return them as model instances."""
     values = [[row[attribute] for attribute in _ATTRIBUTES] for row in rows]
-    seal = (f"UPDATE {_HEAD} SET hash = %s WHERE id = 1", [rows[-1]["hash"]])
+    seal = Statement(f"UPDATE {_HEAD} SET hash = %s WHERE id = 1", [rows[-1]["hash"]])
     columns = ", ".join(_INSERTED)
     if connection.vendor == "postgresql" and len(rows) >= COPY_FROM:
         _run([seal])
@@ -239,7 +248,7 @@ def _append(rows: list[dict]) -> list[Movement]:
         statements = [seal]
         for start in range(0, len(values), INSERT_ROWS):
             chunk = values[start:start + INSERT_ROWS]
-            statements.append((
+            statements.append(Statement(
                 f"INSERT INTO {_MOVEMENT} ({columns}) VALUES {', '.join([placeholders] * len(chunk))}",
                 [_adapted(value, index) for row in chunk for index, value in enumerate(row)],
             ))

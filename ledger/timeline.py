@@ -7,9 +7,24 @@ the balance at every business time from its date on. Posting checks its legs aga
 balances, not only today's: this is what it reads them from.
 """
 from bisect import bisect_right
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from decimal import Decimal
+from typing import NamedTuple
+
+
+class StockChange(NamedTuple):
+    """One movement's change to one key's stock, at its business time."""
+
+    at: datetime
+    change: Decimal
+
+
+class Balance(NamedTuple):
+    """The stock of one key from business time ``at`` on (until the next change)."""
+
+    at: datetime
+    quantity: Decimal
 
 
 class StockTimeline:
@@ -20,7 +35,7 @@ class StockTimeline:
     time of the product-location (or at None, for one that never had stock) with no changes.
     """
 
-    def __init__(self, start: datetime | None, opening: Decimal, changes: list[tuple[datetime, Decimal]] = ()):
+    def __init__(self, start: datetime | None, opening: Decimal, changes: Sequence[StockChange] = ()):
         self.start = start
         self.opening = opening
         self._times = [at for at, _ in changes]
@@ -41,30 +56,30 @@ class StockTimeline:
         self._check_covers(at)
         return self.opening + sum(self._changes[:bisect_right(self._times, at)], Decimal(0))
 
-    def balances_from(self, at: datetime) -> Iterator[tuple[datetime, Decimal]]:
+    def balances_from(self, at: datetime) -> Iterator[Balance]:
         """The balance at ``at``, then after each later movement, with the time it holds from."""
         if self._is_latest(at):
-            yield at, self.current
+            yield Balance(at, self.current)
             return
         self._check_covers(at)
         first_later = bisect_right(self._times, at)
         balance = self.opening + sum(self._changes[:first_later], Decimal(0))
-        yield at, balance
+        yield Balance(at, balance)
         for when, change in zip(self._times[first_later:], self._changes[first_later:]):
             balance += change
-            yield when, balance
+            yield Balance(when, balance)
 
-    def lowest_from(self, at: datetime) -> tuple[datetime, Decimal]:
+    def lowest_from(self, at: datetime) -> Balance:
         """The lowest balance at any business time from ``at`` on, and the first time it holds."""
         if self._is_latest(at):  # the common case: nothing dated later
-            return at, self.current
-        return min(self.balances_from(at), key=lambda point: point[1])
+            return Balance(at, self.current)
+        return min(self.balances_from(at), key=lambda balance: balance.quantity)
 
     def highest_from(self, at: datetime) -> Decimal:
         """The highest balance at any business time from ``at`` on."""
         if self._is_latest(at):
             return self.current
-        return max(balance for _, balance in self.balances_from(at))
+        return max(balance.quantity for balance in self.balances_from(at))
 
     def add(self, at: datetime, change: Decimal) -> None:
         """Record a movement of ``change`` at business time ``at``."""

@@ -10,6 +10,7 @@ from django.db import connection, transaction
 
 from . import chain
 from .models import LedgerHead, Movement
+from .selectors import ledger_head
 
 # What a report's ``problem_code`` may say, in the order the walk looks for them.
 ROW_BEFORE_START = "row_before_start"  # a row at position 0 or below
@@ -79,10 +80,6 @@ class ChainReport:
         else:
             text = f"BROKEN at position {self.first_broken_position}: {self.problem}"
         return text if self.expected_head is None else f"{text}; {self.expected_head}"
-
-
-def ledger_head() -> LedgerHead:
-    return LedgerHead.objects.get(pk=1)
 
 
 def ledger_verify(*, expect: SavedHead | None = None, chunk_size: int = 20_000) -> ChainReport:

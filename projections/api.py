@@ -10,7 +10,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.permissions import HasPermission
-from wms.api.schema import error_response
+from common.api.schema import error_response
+
 from . import filters, selectors, serializers
 
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from django.db.models import Model
 
+from ledger.legs import legs_sql, product_change_sql
 from ledger.models import Movement
 
 from .exact import Arithmetic, arithmetic
@@ -17,15 +18,7 @@ from .models import LocationStock, ProductLocationStock, ProductStock
 
 LEDGER = Movement._meta.db_table
 RANGE = "m.position > %(after)s AND m.position <= %(upto)s"
-
-# Every leg of every movement in the range: (product, location, signed change).
-LEGS = f"""
-    SELECT m.product_id AS product_id, m.location_id AS location_id, m.delta AS change
-      FROM {LEDGER} m WHERE {RANGE}
-    UNION ALL
-    SELECT m.product_id, m.to_location_id, -m.delta
-      FROM {LEDGER} m WHERE {RANGE} AND m.to_location_id IS NOT NULL
-"""
+LEGS = legs_sql(LEDGER, RANGE)  # every leg of every movement in the range: (product_id, location_id, change)
 
 
 @dataclass(frozen=True)
@@ -54,8 +47,7 @@ class Projection:
         a = arithmetic()
         columns = ", ".join(self.keys + self.values)
         additions = ", ".join(f"{v} = {a.stored(a.add(f'{self.table}.{v}', f'excluded.{v}'))}" for v in self.values)
-        # "WHERE true": SQLite reads "INSERT ... SELECT ... ON CONFLICT" as a join's ON clause
-        # unless the SELECT has a WHERE of its own.
+        # "WHERE true": without a WHERE of its own, SQLite would read the SELECT's ON CONFLICT as a join's ON.
         return (
             f"INSERT INTO {self.table} ({columns}) SELECT * FROM ({self.select_sql()}) totals WHERE true "
             f"ON CONFLICT ({', '.join(self.keys)}) DO UPDATE SET {additions}"
@@ -104,7 +96,7 @@ PRODUCT = Projection(
     values=("quantity", "received_quantity", "received_value"),
     query=lambda a: f"""
         SELECT m.product_id,
-               {a.stored(f"coalesce({a.sum('m.delta')} FILTER (WHERE m.to_location_id IS NULL), 0)")},
+               {a.stored(f"coalesce({a.sum(product_change_sql())}, 0)")},
                {_net_of_reversals(a, "m.quantity")},
                {_net_of_reversals(a, a.value("m.quantity", "m.unit_cost"))}
           FROM {LEDGER} m

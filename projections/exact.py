@@ -15,8 +15,10 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import connection
 
+from catalog.models import MONEY
+
 SQLITE_DIGITS = 15  # significant digits SQLite keeps of a decimal
-MONEY_QUANTUM = Decimal("0.0001")
+MONEY_QUANTUM = Decimal(1).scaleb(-MONEY["decimal_places"])
 
 
 @dataclass(frozen=True)
@@ -34,7 +36,7 @@ POSTGRESQL = Arithmetic(
     sum=lambda e: f"SUM({e})",
     add=lambda a, b: f"{a} + {b}",
     subtract=lambda a, b: f"{a} - {b}",
-    value=lambda quantity, cost: f"round({quantity} * {cost}, 4)",
+    value=lambda quantity, cost: f"round({quantity} * {cost}, {MONEY['decimal_places']})",
     stored=lambda e: e,
 )
 SQLITE = Arithmetic(

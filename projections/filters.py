@@ -1,8 +1,8 @@
 import django_filters
 
 from catalog.selectors import category_with_descendants
+from common.api.filters import BooleanFilter, FilterSet
 from common.ids import IdFilter
-from wms.api.filters import BooleanFilter, FilterSet
 
 from .models import LocationStock, ProductLocationStock, ProductStock
 

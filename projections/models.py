@@ -12,6 +12,8 @@ from catalog.models import MONEY, QUANTITY, Location, Product
 # keeps 15 significant digits of any decimal, see ``exact``).
 TOTAL_QUANTITY = {"max_digits": 32, "decimal_places": QUANTITY["decimal_places"]}
 TOTAL_MONEY = {"max_digits": 38, "decimal_places": MONEY["decimal_places"]}
+# A stock's value, worked out when read: up to 10^29 units (a total) at up to 10^9 a unit.
+VALUE = {"max_digits": 42, "decimal_places": MONEY["decimal_places"]}
 
 
 def _product():

@@ -4,19 +4,22 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.db import connection, transaction
-from django.db.models import DecimalField, ExpressionWrapper, F, Func, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import DecimalField, ExpressionWrapper, F, Func, OuterRef, QuerySet, Subquery, Sum
 from django.db.models.functions import NullIf
 from django.utils import timezone
 
 from catalog.models import Location, Product
 from ledger.errors import RecordNotFound
-from ledger.models import LedgerHead, Movement
+from ledger.legs import any_leg, legs_sql
+from ledger.models import Movement
+from ledger.quantities import from_db
+from ledger.selectors import head_position
 
 from .definitions import LEDGER, PROJECTIONS, Projection
 from .exact import arithmetic
-from .models import Checkpoint, LocationStock, ProductLocationStock, ProductStock
+from .models import VALUE, Checkpoint, LocationStock, ProductLocationStock, ProductStock
 
-MONEY = DecimalField(max_digits=42, decimal_places=4)  # as serializers.VALUE
+MONEY = DecimalField(**VALUE)
 
 
 class Ratio(Func):
@@ -87,7 +90,7 @@ class ProjectionStatus:
 
 
 def projections_status() -> list[ProjectionStatus]:
-    head = LedgerHead.objects.values_list("position", flat=True).get(pk=1)
+    head = head_position()
     statuses = []
     for checkpoint in Checkpoint.objects.order_by("name"):
         lag_seconds = None
@@ -170,7 +173,7 @@ class StockAsOf:
         """The movements that produced it, in ledger order."""
         movements = Movement.objects.filter(product_id=self.product)
         if self.location is not None:
-            movements = movements.filter(Q(location_id=self.location) | Q(to_location_id=self.location))
+            movements = movements.filter(any_leg(id=self.location))
         if self.at is not None:
             movements = movements.filter(occurred_at__lte=self.at)
         else:
@@ -182,35 +185,26 @@ def stock_as_of(*, product: int, location: int | None = None, at: datetime | Non
     """Stock of a product (at one location, or at each) from the ledger alone, as of a business
     time (movements that occurred at or before ``at``) or a ledger position (up to and including
     it); with neither, now: the ledger's head position, every movement recorded so far (as on hand
-    counts them, one dated a few minutes ahead included). Indexed on (product, location, position),
-    (product, to_location, position) and (product, occurred_at), so it reads only the product's own
+    counts them, one dated a few minutes ahead included). Each leg is indexed on (product, its
+    location, position) and (product, its location, occurred_at), so it reads only the product's own
     events. A product or location that does not exist is ``RecordNotFound``, not zero."""
     if at is not None and position is not None:
         raise ValueError("give at most one of at and position")
     if at is None and position is None:
-        # Positions become visible in order (the head is locked until commit): all up to it are there.
-        position = LedgerHead.objects.values_list("position", flat=True).get(pk=1)
-    condition = "m.occurred_at <= %(bound)s" if at is not None else "m.position <= %(bound)s"
-    only_from = "AND m.location_id = %(location)s" if location is not None else ""
-    only_to = "AND m.to_location_id = %(location)s" if location is not None else ""
-    sql = f"""
-        SELECT location_id, {arithmetic().sum("change")} FROM (
-            SELECT m.location_id AS location_id, m.delta AS change FROM {LEDGER} m
-             WHERE m.product_id = %(product)s AND {condition} {only_from}
-            UNION ALL
-            SELECT m.to_location_id, -m.delta FROM {LEDGER} m
-             WHERE m.product_id = %(product)s AND m.to_location_id IS NOT NULL AND {condition} {only_to}
-        ) legs GROUP BY location_id ORDER BY location_id
-    """
+        position = head_position()
+    condition = "{product} = %(product)s AND " + ("m.occurred_at" if at is not None else "m.position") + " <= %(bound)s"
+    if location is not None:
+        condition += " AND {location} = %(location)s"
+    sql = f"SELECT location_id, {arithmetic().sum('change')} FROM ({legs_sql(LEDGER, condition)}) legs GROUP BY location_id ORDER BY location_id"
     bound = connection.ops.adapt_datetimefield_value(at) if at is not None else position
     params = {"product": product, "location": location, "bound": bound}
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        balances = {loc: Decimal(str(total)).quantize(Decimal("0.001")) for loc, total in cursor.fetchall()}
+        balances = {loc: from_db(total) for loc, total in cursor.fetchall()}
     if not balances:  # a movement of the product (at the location) proves both exist; without one, look
         _refuse_missing(product=product, location=location)
     if location is not None:
-        balances.setdefault(location, Decimal("0.000"))
+        balances.setdefault(location, from_db(0))
     return StockAsOf(product, location, at, position, balances)
 
 

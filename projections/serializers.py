@@ -1,14 +1,11 @@
 from rest_framework import serializers
 
 from catalog.models import MONEY, QUANTITY
+from common.api.parsers import refuse_repeated
 from common.ids import MAX_ID
 from ledger.serializers import BalanceSerializer, MovementSerializer
-from wms.api.parsers import refuse_repeated
 
-from .models import LocationStock, ProductLocationStock, ProductStock
-
-# A stock's value: up to 10^29 units (a projection's total) at up to 10^9 a unit.
-VALUE = {"max_digits": 42, "decimal_places": MONEY["decimal_places"]}
+from .models import VALUE, LocationStock, ProductLocationStock, ProductStock
 
 
 class ProductLocationStockSerializer(serializers.ModelSerializer):

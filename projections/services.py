@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
-from ledger.models import LedgerHead
+from ledger.selectors import head_position
 
 from . import exact, rebuild
 from .definitions import PROJECTIONS, Projection
@@ -26,10 +26,6 @@ def _locked_checkpoint(projection: Projection) -> Checkpoint:
     return Checkpoint.objects.select_for_update().get(pk=projection.name)
 
 
-def _head_position() -> int:
-    return LedgerHead.objects.values_list("position", flat=True).get(pk=1)
-
-
 def _apply(projection: Projection, *, after: int, upto: int) -> None:
     with connection.cursor() as cursor:
         cursor.execute(projection.upsert_sql(), {"after": after, "upto": upto})
@@ -41,7 +37,7 @@ def projection_catch_up(projection: Projection, *, chunk: int = CATCH_UP_CHUNK) 
     while True:
         with transaction.atomic():
             checkpoint = _locked_checkpoint(projection)
-            head = _head_position()
+            head = head_position()
             upto = min(head, checkpoint.position + chunk)
             if upto <= checkpoint.position:
                 return applied
@@ -82,7 +78,7 @@ def projection_rebuild(projection: Projection) -> int:
     """
     with transaction.atomic():
         checkpoint = _locked_checkpoint(projection)
-        head = _head_position()
+        head = head_position()
         rebuild.refill(projection, upto=head)
         checkpoint.position = checkpoint.events_applied = head
         checkpoint.updated_at = checkpoint.rebuilt_at = timezone.now()

@@ -29,7 +29,8 @@ def catch_up() -> dict[str, int]:
 
 
 @shared_task(name="projections.rebuild")
-def rebuild() -> dict[str, int]:
+def rebuild_projections() -> dict[str, int]:
+    """Queued by ``manage.py rebuild_projections --queue``: a rebuild runs where the catch-ups run."""
     return services.projections_rebuild()
 
 

@@ -90,14 +90,14 @@ def product(db):
 @pytest.fixture
 def post(clerk):
     """Post movements through the service as the clerk: ``post(kind=..., ...)`` or ``post([...])``."""
-    from ledger.requests import parse_movement
+    from ledger.parsing import parse_movement
     from ledger.services import movement_post, movements_post
 
     def _post(items=None, *, user=None, key=None, **fields):
         user = user or clerk
         if items is not None:
-            return movements_post(user=user, requests=[parse_movement(i) for i in items])
-        return movement_post(user=user, request=parse_movement(fields, idempotency_key=key)).movement
+            return movements_post(user=user, movements=[parse_movement(i) for i in items])
+        return movement_post(user=user, movement=parse_movement(fields, idempotency_key=key)).movement
 
     return _post
 

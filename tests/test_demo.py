@@ -7,7 +7,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
 
-from ledger.management.commands.seed_demo import REFUSED_IN_PRODUCTION
+from demo.management.commands.seed_demo import REFUSED_IN_PRODUCTION
 from ledger.models import Movement
 from ledger.verification import ledger_verify
 

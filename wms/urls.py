@@ -19,8 +19,8 @@ urlpatterns = [
     path("api-auth/", include("rest_framework.urls")),
 ]
 
-# Under /api/ the API's JSON error body, elsewhere Django's own pages (wms/api/errors.py).
-handler400 = "wms.api.errors.bad_request"
-handler403 = "wms.api.errors.permission_denied"
-handler404 = "wms.api.errors.page_not_found"
-handler500 = "wms.api.errors.server_error"
+# Under /api/ the API's JSON error body, elsewhere Django's own pages (common/api/errors.py).
+handler400 = "common.api.errors.bad_request"
+handler403 = "common.api.errors.permission_denied"
+handler404 = "common.api.errors.page_not_found"
+handler500 = "common.api.errors.server_error"

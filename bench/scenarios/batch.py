@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from psycopg2.extras import execute_values
 
-from ledger.verification import ledger_head
+from ledger.selectors import ledger_head
 
 from .. import targets
 from ..context import MOVEMENTS, Bench

@@ -12,9 +12,9 @@ from dataclasses import asdict
 
 import redis
 
-from ledger.requests import parse_movement
+from ledger.parsing import parse_movement
+from ledger.selectors import ledger_head
 from ledger.services import movement_post
-from ledger.verification import ledger_head
 from projections.services import projections_catch_up
 
 from .. import targets
@@ -78,7 +78,7 @@ def _probe(bench: Bench, poller: CheckpointPoller) -> None:
     """Post one movement in-process (its commit queues a catch-up) and wait until the worker applied it."""
     product, location, _ = bench.pool[0]
     body = {"kind": "receipt", "product": product, "location": location, "quantity": "1"}
-    position = movement_post(user=bench.clerk, request=parse_movement(body)).movement.position
+    position = movement_post(user=bench.clerk, movement=parse_movement(body)).movement.position
     if not poller.wait_for(position, WORKER_START_LIMIT):
         raise RuntimeError(f"the Celery worker applied no posting within {WORKER_START_LIMIT} s")
 

@@ -2,7 +2,7 @@
 import pytest
 
 from ledger.models import Movement
-from ledger.requests import parse_reversal
+from ledger.parsing import parse_reversal
 from ledger.services import movement_post
 from tests.factories import ProductFactory
 
@@ -14,7 +14,7 @@ def day(post, clerk, product, bins):
     other = ProductFactory(sku="NUT-M8")
     post(kind="receipt", product=product.pk, location=bins[0].pk, quantity="10", unit_cost="1.25", reference="PO-1")
     transfer = post(kind="transfer", product=product.pk, from_location=bins[0].pk, to_location=bins[1].pk, quantity="4")
-    movement_post(user=clerk, request=parse_reversal({"reason": "wrong bin"}, movement_id=transfer.pk))
+    movement_post(user=clerk, movement=parse_reversal({"reason": "wrong bin"}, movement_id=transfer.pk))
     post(kind="issue", product=product.pk, location=bins[0].pk, quantity="1", reference="SO-7")
     post(kind="count", product=product.pk, location=bins[0].pk, counted_quantity="8")
     post(kind="receipt", product=other.pk, location=bins[2].pk, quantity="3")

@@ -4,6 +4,7 @@ import logging
 
 import pytest
 
+from ledger.admin import MovementAdmin
 from ledger.models import Movement
 from projections.services import projections_catch_up
 
@@ -18,14 +19,11 @@ def test_changing_or_deleting_a_movement_is_a_403_that_says_why_and_one_line(adm
     response = admin_client.post(f"{url}{attempt}/", {"reference": "EDITED", "post": "yes"})
     assert response.status_code == 403
     page = response.content.decode()
-    assert "The ledger is append-only: a movement is never changed or deleted; post a reversal to correct one." in page
+    assert MovementAdmin.refusal in page
     assert f'href="{url}change/"' in page
     [record] = [r for r in caplog.records if r.levelno >= logging.WARNING]
     assert (record.name, record.exc_info, record.exc_text) == ("ledger.admin", None, None)
-    assert record.getMessage() == (
-        f"admin refused to {attempt} movement {movement.pk} for admin: "
-        "The ledger is append-only: a movement is never changed or deleted; post a reversal to correct one."
-    )
+    assert record.getMessage() == f"admin refused to {attempt} movement {movement.pk} for admin: {MovementAdmin.refusal}"
     assert Movement.objects.get(pk=movement.pk).hash == movement.hash
     assert Movement.objects.count() == len(day)
 

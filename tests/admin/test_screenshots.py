@@ -27,12 +27,12 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--
 REVERSE_THE_TRANSFER = """
 from django.contrib.auth.models import User
 from ledger.models import Movement
-from ledger.requests import parse_reversal
+from ledger.parsing import parse_reversal
 from ledger.services import movement_post
 transfer = Movement.objects.get(kind="transfer", product__sku="NUT-M8")
 reversal = movement_post(
     user=User.objects.get(username="clerk"),
-    request=parse_reversal({"reference": "PUT-1-UNDO", "reason": "put away to the wrong bin"}, movement_id=transfer.pk),
+    movement=parse_reversal({"reference": "PUT-1-UNDO", "reason": "put away to the wrong bin"}, movement_id=transfer.pk),
 ).movement
 print("positions", transfer.pk, reversal.pk)
 """

@@ -2,7 +2,7 @@
 it (a DRF view, Django's URL resolver or error handlers, the API middleware, gunicorn itself), and
 admin and the other pages keep Django's HTML.
 
-The gunicorn tests start a real gunicorn with the project's worker class (``wms.gunicorn``), on an
+The gunicorn tests start a real gunicorn with the project's worker class (``common.gunicorn``), on an
 SQLite file of their own and a spare port in 18031-18039, and run once per suite: in the SQLite
 pass (the PostgreSQL pass skips them; their server is the same either way).
 """
@@ -21,12 +21,12 @@ from django.db import connection
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from common.api.errors import NOT_FOUND, REQUEST_TOO_LARGE
 from common.ids import MAX_ID
 from ledger.models import Movement
-from ledger.requests import MAX_KEY, MAX_REASON, MAX_REFERENCE
+from ledger.parsing import MAX_KEY, MAX_REASON, MAX_REFERENCE
 from ledger.services import MAX_BATCH
 from tests.live import manage, serving, spare_port
-from wms.api.errors import NOT_FOUND, REQUEST_TOO_LARGE
 
 SECRET = "a secret from deep inside the server"  # what an exception says: never in a body
 
@@ -303,7 +303,7 @@ PORTS = range(18031, 18040)
 
 @pytest.fixture(scope="module")
 def gunicorn_server(tmp_path_factory):
-    """``gunicorn --worker-class wms.gunicorn.JsonErrorsWorker wms.wsgi``, 2 workers, as README's
+    """``gunicorn --worker-class common.gunicorn.JsonErrorsWorker wms.wsgi``, 2 workers, as README's
     production line; yields (base URL, a clerk's token)."""
     if connection.vendor != "sqlite":
         pytest.skip("the gunicorn tests run once per suite, in the SQLite pass")
@@ -314,7 +314,7 @@ def gunicorn_server(tmp_path_factory):
     token = re.search(r"^\s+clerk\s+\S+\s+([0-9a-f]{40})\b", manage(env, "seed_demo", timeout=120), re.MULTILINE).group(1)
     port = spare_port(PORTS)
     log = work / "gunicorn.log"
-    args = [sys.executable, "-m", "gunicorn", "--worker-class", "wms.gunicorn.JsonErrorsWorker", "--workers", "2",
+    args = [sys.executable, "-m", "gunicorn", "--worker-class", "common.gunicorn.JsonErrorsWorker", "--workers", "2",
             "--bind", f"{HOST}:{port}", "--timeout", "30", "--graceful-timeout", "2", "--log-level", "warning",
             "--no-control-socket", "wms.wsgi"]
     with serving(args, env, log, ready=f"http://{HOST}:{port}/api/v1/no-such-thing/", status=404):
@@ -397,7 +397,7 @@ def test_a_failure_gunicorn_answers_itself_is_a_json_500_with_a_request_id_that_
     from gunicorn import util
     from gunicorn.config import Config
 
-    from wms.gunicorn import JsonErrorsWorker
+    from common.gunicorn import JsonErrorsWorker
 
     worker = JsonErrorsWorker(0, os.getpid(), [], None, 30, Config(), logging.getLogger("tests.gunicorn"))
     monkeypatch.setattr(util, "write_error", worker.write_json_error)  # what init_process does

@@ -14,13 +14,13 @@ from decimal import Decimal
 import pytest
 
 from catalog.models import Category, Location, Product, Warehouse
+from common.api.filters import BOOLEAN_EXPECTED, ORDERING_UNKNOWN
+from common.api.pagination import CURSOR_INVALID, MAX_PAGE_SIZE, PAGE_INVALID, PAGE_SIZE_INVALID
+from common.api.parsers import REPEATED
 from common.text import CONTROL_CHARACTER, UNPAIRED_SURROGATE
 from ledger.errors import RecordNotFound
 from ledger.models import LedgerHead, Movement
 from tests.factories import ProductFactory, WarehouseFactory
-from wms.api.filters import BOOLEAN_EXPECTED, ORDERING_UNKNOWN
-from wms.api.pagination import CURSOR_INVALID, MAX_PAGE_SIZE, PAGE_INVALID, PAGE_SIZE_INVALID
-from wms.api.parsers import REPEATED
 
 pytestmark = pytest.mark.django_db
 
@@ -381,13 +381,13 @@ class TestReversingWhatIsNotThere:
     def test_in_a_batch_the_item_is_named(self, clerk, product, bins):
         """Reversals are posted one per request over HTTP; the posting service also takes them in a
         batch (the CSV import's path), where the refusal names the item."""
-        from ledger.requests import parse_movement, parse_reversal
+        from ledger.parsing import parse_movement, parse_reversal
         from ledger.services import movements_post
 
         requests = [parse_movement({"kind": "receipt", "product": product.pk, "location": bins[0].pk, "quantity": "1"}),
                     parse_reversal({}, movement_id=424242)]
         with pytest.raises(RecordNotFound) as refusal:
-            movements_post(user=clerk, requests=requests)
+            movements_post(user=clerk, movements=requests)
         body = refusal.value.as_dict()
         assert (body["code"], body["item"], list(body["errors"])) == ("not_found", 1, ["reverses"])
         assert_ledger_untouched()

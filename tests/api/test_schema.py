@@ -13,10 +13,10 @@ from drf_spectacular.generators import SchemaGenerator
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from ledger.requests import FIELDS_BY_KIND, REQUIRED_BY_KIND
-from wms.api import errors as api_errors
-from wms.api.schema import ERROR_CODES, ERROR_EXAMPLES
-from wms.errors import DomainError
+from common.api import errors as api_errors
+from common.api.schema import ERROR_CODES, ERROR_EXAMPLES
+from common.errors import DomainError
+from ledger.parsing import FIELDS_BY_KIND, REQUIRED_BY_KIND
 
 ROOT = Path(__file__).resolve().parents[2]
 METHODS = ("get", "put", "post", "patch", "delete")

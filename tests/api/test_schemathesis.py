@@ -2,7 +2,7 @@
 documents every answer (status, body, content type, headers), a request the schema calls valid is
 accepted, one it calls invalid is refused, no answer is a 5xx, a declared authentication is enforced.
 
-The server is gunicorn serving ``wms.wsgi`` as production does (with ``wms.gunicorn``'s worker,
+The server is gunicorn serving ``wms.wsgi`` as production does (with ``common.gunicorn``'s worker,
 whose own refusals are JSON, when it is there), on its own SQLite file (migrated, then seeded by
 ``seed_demo``, which prints one user per role with an API token), on a spare port in 18021-18029
 (``WMS_SCHEMATHESIS_PORTS=FIRST-LAST`` to choose others). For each role (clerk, manager, auditor,
@@ -31,7 +31,7 @@ results); no check is turned off:
   Multilingual Plane);
 - a body the schema calls invalid but the API reads as a valid one (a decimal or a text sent as a
   JSON number, an id as digits, a boolean as ``0``/``"yes"``, text with whitespace around it: DRF's
-  and ``ledger.requests``' documented readings) is not "invalid data accepted"
+  and ``ledger.parsing``' documented readings) is not "invalid data accepted"
   (``drops_readable_negative_data``); any other accepted invalid body still fails.
 
 It runs once per suite: in the SQLite pass (its server uses SQLite in either pass; the PostgreSQL
@@ -56,10 +56,9 @@ from pathlib import Path
 import jsonschema
 import pytest
 import requests
+import schemathesis
 from django.db import connection
 from rest_framework import serializers as drf_serializers
-
-import schemathesis
 from schemathesis.config import SchemathesisConfig
 from schemathesis.engine import Status, events, from_schema
 
@@ -78,7 +77,7 @@ CONFIGURED = {
     "stock/as-of/ takes at most one of at and position; a batch's items carry different keys of their own or the "
     "batch one header key; a body idempotency_key is printable past U+FFFF too)",
     "negative_data_rejection": "a schema-violating body the API reads as a valid one (a decimal or text sent as a "
-    "JSON number, an id or a boolean as text, text with whitespace around it: DRF's and ledger.requests' "
+    "JSON number, an id or a boolean as text, text with whitespace around it: DRF's and ledger.parsing' "
     "documented readings) is not counted as accepted invalid data",
     "ignored_auth": "the live server allows 100000 unknown tokens a minute (WMS_UNKNOWN_TOKEN_RATE)",
     "positive_data_acceptance": f"also expects 422 (idempotency_key_reused) on {', '.join(POSTING)}",
@@ -114,7 +113,7 @@ def server(tmp_path_factory):
     port = spare_port(PORTS)
     url = f"http://{HOST}:{port}"
     log = work / "server.log"
-    args = [sys.executable, "-m", "gunicorn", "--worker-class", "wms.gunicorn.JsonErrorsWorker", "--workers", "2",
+    args = [sys.executable, "-m", "gunicorn", "--worker-class", "common.gunicorn.JsonErrorsWorker", "--workers", "2",
             "--bind", f"{HOST}:{port}", "--timeout", "60", "--graceful-timeout", "5", "--log-level", "warning",
             "wms.wsgi:application"]
     with serving(args, env, log, ready=f"{url}/api/v1/schema/?format=json", timeout=60):
@@ -134,7 +133,7 @@ def _same_bins(movement) -> bool:
 
 def _unprintable_key(movement) -> bool:
     """A body key with a character past U+FFFF that is not printable: the schema's pattern states
-    the printable rule for the Basic Multilingual Plane only (wms.api.schema.printable_text)."""
+    the printable rule for the Basic Multilingual Plane only (common.api.schema.printable_text)."""
     key = movement.get("idempotency_key") if isinstance(movement, dict) else None
     return isinstance(key, str) and not key.isprintable()
 

@@ -2,8 +2,8 @@
 import pytest
 
 from ledger.models import LedgerHead, Movement, StockLevel
+from ledger.parsing import FIELDS_BY_KIND
 from ledger.serializers import MovementInputSerializer
-from ledger.requests import FIELDS_BY_KIND
 
 pytestmark = pytest.mark.django_db
 
@@ -105,6 +105,7 @@ class TestBadInput:
             "code": "insufficient_stock",
             "detail": "Only 3 on hand of BOLT-M8 at MAIN/A-01; 5 requested.",
             "product": product.pk, "location": bins[0].pk, "available": "3", "requested": "5",
+            "shortages": [{"product": product.pk, "location": bins[0].pk, "available": "3", "requested": "5"}],
         }
 
     def test_inactive_product_is_refused(self, clerk_client, product, bins):
@@ -121,11 +122,16 @@ class TestBadInput:
         assert (response.status_code, response.json()["code"]) == (400, "inactive_location")
         assert_nothing_changed()
 
-    @pytest.mark.parametrize("payload", ["{not json", "[1, 2]", '"text"', ""])
-    def test_malformed_or_non_object_bodies_are_400(self, clerk_client, db, payload):
+    @pytest.mark.parametrize(("payload", "code", "field"), [
+        ("{not json", "malformed_request", None),  # not JSON at all
+        ("[1, 2]", "validation_error", "non_field_errors"),  # JSON, but not an object
+        ('"text"', "validation_error", "non_field_errors"),
+        ("", "validation_error", "kind"),  # no body: an object with no fields
+    ])
+    def test_malformed_or_non_object_bodies_are_400(self, clerk_client, db, payload, code, field):
         response = clerk_client.generic("POST", MOVEMENTS, payload, content_type="application/json")
-        assert response.status_code == 400
-        assert response.json()["code"] in {"malformed_request", "validation_error"}
+        assert (response.status_code, response.json()["code"]) == (400, code)
+        assert field is None or field in response.json()["errors"]
         assert_nothing_changed()
 
     def test_form_encoded_body_is_understood_or_refused_cleanly(self, clerk_client, product, bins):

@@ -5,7 +5,7 @@ import json
 import pytest
 
 from ledger.models import LedgerHead, Movement
-from ledger.requests import EARLIEST_OCCURRED_AT
+from ledger.parsing import EARLIEST_OCCURRED_AT
 from ledger.store import COPY_FROM
 
 pytestmark = pytest.mark.django_db

@@ -8,10 +8,11 @@ from django.db import connection, transaction
 
 from ledger.errors import AlreadyReversed, InsufficientStock
 from ledger.models import Movement
-from ledger.requests import parse_movement, parse_reversal
+from ledger.parsing import parse_movement, parse_reversal
 from ledger.services import movement_post, movements_post
+from tests.threads import Background, run_concurrently
 
-from .helpers import Background, guard_quantity, ledger_sum, run_concurrently
+from .helpers import guard_quantity, ledger_sum
 
 # serialized_rollback: the flush after each test empties the tables the migrations filled (roles, head).
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
@@ -19,7 +20,7 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True, seri
 
 def issue(user, product, location, quantity="1", key=None):
     body = {"kind": "issue", "product": product.pk, "location": location.pk, "quantity": quantity}
-    return lambda: movement_post(user=user, request=parse_movement(body, idempotency_key=key))
+    return lambda: movement_post(user=user, movement=parse_movement(body, idempotency_key=key))
 
 
 def positions_after(last: int) -> list[int]:
@@ -53,7 +54,7 @@ def test_opposite_transfers_of_several_products_never_deadlock(post, clerk, bins
             {"kind": "transfer", "product": p.pk, "from_location": a.pk, "to_location": b.pk, "quantity": "1"}
             for p in (products if forward else products[::-1])
         ]
-        return lambda: movements_post(user=clerk, requests=[parse_movement(i) for i in items])
+        return lambda: movements_post(user=clerk, movements=[parse_movement(i) for i in items])
 
     results = run_concurrently([shuffle(i % 2 == 0) for i in range(10)])
     assert not [r for r in results if isinstance(r, Exception)], results
@@ -75,7 +76,7 @@ def test_concurrent_reversals_reverse_once(post, clerk, product, bins):
     receipt = post(kind="receipt", product=product.pk, location=bins[0].pk, quantity="5")
 
     def reverse():
-        return movement_post(user=clerk, request=parse_reversal({}, movement_id=receipt.pk))
+        return movement_post(user=clerk, movement=parse_reversal({}, movement_id=receipt.pk))
 
     results = run_concurrently([reverse for _ in range(6)])
     assert sum(not isinstance(r, Exception) for r in results) == 1

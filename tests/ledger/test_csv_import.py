@@ -6,7 +6,7 @@ from django.core.management import CommandError, call_command
 
 from ledger import csv_import
 from ledger.models import Movement
-from ledger.requests import MAX_KEY
+from ledger.parsing import MAX_KEY
 from ledger.services import movements_post
 
 from .helpers import guard_quantity
@@ -166,7 +166,7 @@ def test_a_whole_file_is_posted_in_one_call_that_locks_the_head_only_to_append(c
     with mock.patch.object(csv_import, "movements_post", wraps=movements_post) as spy:
         run(csv_file(*receipts(5)), clerk, "--batch-size", "2")
     [call] = spy.call_args_list
-    assert len(call.kwargs["requests"]) == 5 and call.kwargs["max_batch"] is None
+    assert len(call.kwargs["movements"]) == 5 and call.kwargs["max_batch"] is None
     assert "--batch-size is ignored without --commit-every-batch" in capsys.readouterr().err
     assert Movement.objects.count() == 5
 
@@ -174,7 +174,7 @@ def test_a_whole_file_is_posted_in_one_call_that_locks_the_head_only_to_append(c
 def test_commit_every_batch_posts_each_batch_in_its_own_call(csv_file, clerk, product, bins):
     with mock.patch.object(csv_import, "movements_post", wraps=movements_post) as spy:
         run(csv_file(*receipts(5)), clerk, "--commit-every-batch", "--batch-size", "2")
-    assert [len(call.kwargs["requests"]) for call in spy.call_args_list] == [2, 2, 1]
+    assert [len(call.kwargs["movements"]) for call in spy.call_args_list] == [2, 2, 1]
 
 
 def test_every_bad_row_is_reported_and_nothing_is_imported(csv_file, clerk, product, bins, capsys):

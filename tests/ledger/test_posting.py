@@ -12,9 +12,10 @@ from ledger.errors import (
     MovementInvalid,
     RecordNotFound,
     ReversalNotAllowed,
+    Shortage,
 )
 from ledger.models import LedgerHead, Movement
-from ledger.requests import parse_reversal
+from ledger.parsing import parse_reversal
 from ledger.services import movement_post
 
 from .helpers import guard_quantity, ledger_sum
@@ -23,14 +24,14 @@ pytestmark = pytest.mark.django_db
 
 
 def reverse(user, movement, **fields):
-    return movement_post(user=user, request=parse_reversal(fields, movement_id=movement.pk)).movement
+    return movement_post(user=user, movement=parse_reversal(fields, movement_id=movement.pk)).movement
 
 
 def test_receipt_adds_stock_and_reports_the_balance(post, product, bins):
     movement = post(kind="receipt", product=product.pk, location=bins[0].pk, quantity="10.5", unit_cost="2.40")
     assert movement.position == 1
     assert movement.delta == Decimal("10.5")
-    assert movement.balances() == [{"location": bins[0].pk, "quantity": Decimal("10.5")}]
+    assert (movement.balance_after, movement.to_balance_after) == (Decimal("10.5"), None)
     assert guard_quantity(product, bins[0]) == Decimal("10.5")
 
 
@@ -45,10 +46,8 @@ def test_transfer_is_one_event_with_both_legs(post, product, bins):
     post(kind="receipt", product=product.pk, location=bins[0].pk, quantity="10")
     movement = post(kind="transfer", product=product.pk, from_location=bins[0].pk, to_location=bins[1].pk, quantity="3")
     assert Movement.objects.filter(kind="transfer").count() == 1
-    assert movement.balances() == [
-        {"location": bins[0].pk, "quantity": Decimal("7")},
-        {"location": bins[1].pk, "quantity": Decimal("3")},
-    ]
+    assert (movement.location_id, movement.to_location_id, movement.delta) == (bins[0].pk, bins[1].pk, Decimal(-3))
+    assert (movement.balance_after, movement.to_balance_after) == (7, 3)
     assert ledger_sum(product, bins[0]) == 7 and ledger_sum(product, bins[1]) == 3
 
 
@@ -72,8 +71,10 @@ def test_issue_beyond_available_is_refused_with_the_numbers(post, product, bins)
     post(kind="receipt", product=product.pk, location=bins[0].pk, quantity="3")
     with pytest.raises(InsufficientStock) as refused:
         post(kind="issue", product=product.pk, location=bins[0].pk, quantity="5")
-    assert refused.value.extra == {"product": product.pk, "location": bins[0].pk, "available": "3", "requested": "5"}
-    assert "BOLT-M8" in refused.value.detail and "MAIN/A-01" in refused.value.detail
+    assert refused.value.shortages == [Shortage(
+        product=product.pk, sku="BOLT-M8", location=bins[0].pk, label="MAIN/A-01", available=Decimal(3), requested=Decimal(5),
+    )]
+    assert refused.value.detail == "Only 3 on hand of BOLT-M8 at MAIN/A-01; 5 requested."
     assert Movement.objects.count() == 1
     assert guard_quantity(product, bins[0]) == 3
 
@@ -160,10 +161,8 @@ class TestReversal:
         post(kind="receipt", product=product.pk, location=bins[0].pk, quantity="5")
         transfer = post(kind="transfer", product=product.pk, from_location=bins[0].pk, to_location=bins[1].pk, quantity="2")
         reversal = reverse(clerk, transfer)
-        assert reversal.balances() == [
-            {"location": bins[0].pk, "quantity": Decimal("5")},
-            {"location": bins[1].pk, "quantity": Decimal("0")},
-        ]
+        assert (reversal.location_id, reversal.to_location_id, reversal.delta) == (bins[0].pk, bins[1].pk, 2)
+        assert (reversal.balance_after, reversal.to_balance_after) == (5, 0)
 
     def test_reversal_of_a_count_restores_the_expected_quantity(self, post, clerk, product, bins):
         post(kind="receipt", product=product.pk, location=bins[0].pk, quantity="5")
@@ -194,8 +193,8 @@ class TestReversal:
 
     def test_reversal_of_an_unknown_movement_is_not_found(self, clerk, db):
         with pytest.raises(RecordNotFound) as refused:
-            movement_post(user=clerk, request=parse_reversal({}, movement_id=999))
-        assert refused.value.as_dict()["errors"] == {"reverses": ["No movement 999 in the ledger."]}
+            movement_post(user=clerk, movement=parse_reversal({}, movement_id=999))
+        assert refused.value.as_dict()["errors"] == {"reverses": [RecordNotFound.NO_MOVEMENT.format(movement=999)]}
 
     def test_corrections_stay_possible_after_deactivation(self, post, clerk, product, bins):
         receipt = post(kind="receipt", product=product.pk, location=bins[0].pk, quantity="5")
@@ -292,5 +291,5 @@ def test_a_posting_over_more_guard_rows_than_one_statement_takes_locks_and_write
     monkeypatch.setattr("catalog.selectors.IDS_PER_QUERY", 2)
     posted = post([{"kind": "receipt", "product": product.pk, "location": b.pk, "quantity": "3"} for b in bins]
                   + [{"kind": "transfer", "product": product.pk, "from_location": bins[0].pk, "to_location": bins[2].pk, "quantity": "1"}])
-    assert [p.movement.balances()[-1]["quantity"] for p in posted] == [3, 3, 3, 4]
+    assert [p.movement.to_balance_after or p.movement.balance_after for p in posted] == [3, 3, 3, 4]
     assert [guard_quantity(product, b) for b in bins] == [2, 3, 4]

@@ -18,8 +18,8 @@ from ledger.verification import (
     ledger_head,
     ledger_verify,
 )
+from tests.threads import Background
 
-from .helpers import Background
 from .test_chain import behind_the_apps_back
 
 pytestmark = pytest.mark.django_db

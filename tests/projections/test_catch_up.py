@@ -2,13 +2,13 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
 
-from ledger.requests import parse_reversal
+from ledger.parsing import parse_reversal
 from ledger.services import movement_post
+from projections.definitions import PROJECTIONS
 from projections.models import Checkpoint, ProductStock
 from projections.selectors import projections_verify
 from projections.services import projections_catch_up, projections_rebuild
-
-from .helpers import replay_in_python, stored
+from tests.replay import replay_in_python, stored
 
 pytestmark = pytest.mark.django_db
 
@@ -22,7 +22,7 @@ def day(post, clerk, product, bins):
     post(kind="transfer", product=product.pk, from_location=bins[0].pk, to_location=bins[2].pk, quantity="3")
     post(kind="issue", product=product.pk, location=bins[2].pk, quantity="1")
     post(kind="count", product=product.pk, location=bins[0].pk, counted_quantity="6.5")
-    movement_post(user=clerk, request=parse_reversal({}, movement_id=wrong.pk))
+    movement_post(user=clerk, movement=parse_reversal({}, movement_id=wrong.pk))
 
 
 def test_catch_up_applies_every_event_and_moves_the_checkpoints(day, bins, product):
@@ -94,6 +94,16 @@ def test_rebuild_command(day, capsys):
     call_command("rebuild_projections")
     assert "stock_by_product: rebuilt from 7 events" in capsys.readouterr().out
     assert stored() == replay_in_python()
+
+
+def test_rebuild_command_can_queue_the_rebuild_for_a_worker(day, capsys):
+    """With --queue the worker rebuilds (here, Celery's eager mode runs it at once)."""
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM projections_productlocationstock")
+    call_command("rebuild_projections", "--queue")
+    assert capsys.readouterr().out.startswith("queued rebuild ")
+    assert stored() == replay_in_python()
+    assert Checkpoint.objects.filter(rebuilt_at__isnull=False).count() == len(PROJECTIONS)
 
 
 def test_every_posting_catches_up_in_the_embedded_default(post, product, bins, django_capture_on_commit_callbacks):

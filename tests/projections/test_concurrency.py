@@ -7,9 +7,8 @@ from projections.models import Checkpoint
 from projections.selectors import projections_verify
 from projections.services import projections_catch_up, projections_rebuild
 from tests.factories import ProductFactory
-from tests.ledger.helpers import Background, run_concurrently
-
-from .helpers import replay_in_python, stored
+from tests.replay import replay_in_python, stored
+from tests.threads import Background, run_concurrently
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 

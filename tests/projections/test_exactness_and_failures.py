@@ -11,8 +11,7 @@ from projections.definitions import PRODUCT_LOCATION, Projection
 from projections.models import Checkpoint, ProductLocationStock, ProductStock
 from projections.selectors import projections_verify, stock_as_of
 from projections.services import projections_catch_up, projections_rebuild
-
-from .helpers import replay_in_python, stored
+from tests.replay import replay_in_python, stored
 
 pytestmark = pytest.mark.django_db
 

@@ -6,13 +6,12 @@ import pytest
 
 from ledger.errors import AlreadyReversed, InsufficientStock, ReversalNotAllowed
 from ledger.models import Movement, StockLevel
-from ledger.requests import parse_movement, parse_reversal
+from ledger.parsing import parse_movement, parse_reversal
 from ledger.services import movement_post
 from projections.selectors import projections_verify
 from projections.services import projections_catch_up, projections_rebuild
 from tests.factories import LocationFactory, ProductFactory
-
-from .helpers import replay_in_python, stored
+from tests.replay import replay_in_python, stored
 
 pytestmark = pytest.mark.django_db
 
@@ -42,9 +41,9 @@ def test_projections_equal_a_fresh_replay_after_random_postings(seed, clerk, war
         try:
             if rng.random() < 0.08 and Movement.objects.exists():
                 target = rng.choice(list(Movement.objects.values_list("pk", flat=True)))
-                movement_post(user=clerk, request=parse_reversal({}, movement_id=target))
+                movement_post(user=clerk, movement=parse_reversal({}, movement_id=target))
             else:
-                movement_post(user=clerk, request=parse_movement(random_movement(rng, products, locations)))
+                movement_post(user=clerk, movement=parse_movement(random_movement(rng, products, locations)))
         except (InsufficientStock, AlreadyReversed, ReversalNotAllowed):
             refused += 1
         if rng.random() < 0.1:

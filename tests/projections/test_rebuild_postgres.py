@@ -7,7 +7,7 @@ from django.db import connection, transaction
 from projections.definitions import PRODUCT_LOCATION
 from projections.models import ProductLocationStock
 from projections.services import projection_rebuild, projections_catch_up
-from tests.ledger.helpers import Background
+from tests.threads import Background
 
 pytestmark = pytest.mark.postgres
 

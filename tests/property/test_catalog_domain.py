@@ -11,7 +11,7 @@ from django.db import transaction
 from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 
-from catalog.models import Category
+from catalog.models import MAX_QUANTITY, MAX_UNIT_MONEY, Category
 
 pytestmark = pytest.mark.django_db
 
@@ -165,9 +165,13 @@ def test_a_product_reads_back_exactly_what_was_accepted(manager_client, finance_
         with transaction.atomic():
             try:
                 created = manager_client.post("/api/v1/products/", data=json.dumps(body), content_type="application/json")
-                assert created.status_code in (201, 400), created.content[:500]
-                if created.status_code == 400:
-                    assert set(created.json().get("errors") or {}) <= {"unit_price", "reorder_point"}, created.content[:500]
+                # The column holds more than the domain: past the domain's bound is a 400 naming the field.
+                beyond = {field for field, value, bound in (
+                    ("unit_price", price, MAX_UNIT_MONEY), ("reorder_point", reorder, MAX_QUANTITY),
+                ) if value > bound}
+                assert created.status_code == (400 if beyond else 201), created.content[:500]
+                if beyond:
+                    assert set(created.json()["errors"]) == beyond, created.content[:500]
                     return
                 pk = created.json()["id"]
                 for url in (f"/api/v1/products/{pk}/", f"/api/v1/products/?sku={body['sku']}"):

@@ -17,18 +17,18 @@ from django.db import DatabaseError, connection, transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import event as _event
 from hypothesis import note as _note
-from hypothesis.control import currently_in_test_context
 from hypothesis import strategies as st
+from hypothesis.control import currently_in_test_context
 
 from catalog.models import MAX_UNIT_MONEY
+from common.errors import DomainError
 from ledger.models import LedgerHead, Movement
-from ledger.requests import parse_movement, parse_reversal
+from ledger.parsing import parse_movement, parse_reversal
 from ledger.services import movement_post
 from projections import definitions, selectors, services
 from projections.models import Checkpoint, LocationStock, ProductLocationStock, ProductStock
 from tests.factories import LocationFactory, ProductFactory
-from tests.projections.helpers import replay_in_python, stored
-from wms.errors import DomainError
+from tests.replay import legs_of, replay_in_python, stored
 
 from .domain import COST_MAX, QUANTITY_MAX
 
@@ -94,11 +94,11 @@ def post_all(user, plan) -> int:
     for step in plan:
         try:
             if isinstance(step, dict):
-                movement_post(user=user, request=parse_movement(step))
+                movement_post(user=user, movement=parse_movement(step))
             elif step[0] == "reverse":
                 ids = list(Movement.objects.order_by("position").values_list("pk", flat=True))
                 if ids:
-                    movement_post(user=user, request=parse_reversal({}, movement_id=ids[step[1] % len(ids)]))
+                    movement_post(user=user, movement=parse_reversal({}, movement_id=ids[step[1] % len(ids)]))
             elif step[0] == "catch up":
                 services.projections_catch_up()
             else:
@@ -142,7 +142,7 @@ def may_refuse_on_sqlite() -> set[str]:
         return set()
     by_location, by_product, received, value = (defaultdict(Decimal) for _ in range(4))
     for movement in Movement.objects.select_related("reverses"):
-        for location, change in movement.legs():
+        for location, change in legs_of(movement):
             by_location[location] += abs(change)
         if movement.to_location_id is None:
             by_product[movement.product_id] += abs(movement.delta)
@@ -251,9 +251,9 @@ def test_ten_receipts_of_a_tenth_then_an_issue_of_one_leave_exactly_zero(stage, 
     clerk, client, products, locations = stage
     product, location = products[0], locations[0]
     for _ in range(10):
-        movement_post(user=clerk, request=parse_movement(
+        movement_post(user=clerk, movement=parse_movement(
             {"kind": "receipt", "product": product, "location": location, "quantity": "0.1", "unit_cost": "0.1"}))
-    movement_post(user=clerk, request=parse_movement({"kind": "issue", "product": product, "location": location, "quantity": "1"}))
+    movement_post(user=clerk, movement=parse_movement({"kind": "issue", "product": product, "location": location, "quantity": "1"}))
 
     for how in ("catch-up", "rebuild"):
         if how == "catch-up":

@@ -96,7 +96,7 @@ _LOAD = """
 import json, time
 from django.contrib.auth.models import User
 from catalog.models import Location, Product
-from ledger.requests import parse_movement
+from ledger.parsing import parse_movement
 from ledger.services import movements_post
 
 clerk = User.objects.get(username="clerk")
@@ -127,7 +127,7 @@ def batch(n):
 started, posted = time.monotonic(), 0
 while posted < TOTAL:
     n = min(BATCH, TOTAL - posted)
-    movements_post(user=clerk, requests=[parse_movement(item) for item in batch(n)])
+    movements_post(user=clerk, movements=[parse_movement(item) for item in batch(n)])
     posted += n
 print(json.dumps({"posted": posted, "seconds": time.monotonic() - started}))
 """

@@ -303,7 +303,7 @@ class Gunicorn:
         self.mode, self.port = mode, port
         self.process = Process(
             f"gunicorn ({mode})",
-            [PYTHON, "-m", "gunicorn", "wms.wsgi", "--workers", str(self.WORKERS), "--worker-class", "wms.gunicorn.JsonErrorsWorker",
+            [PYTHON, "-m", "gunicorn", "wms.wsgi", "--workers", str(self.WORKERS), "--worker-class", "common.gunicorn.JsonErrorsWorker",
              "--bind", f"{HOST}:{port}", "--timeout", "60", "--graceful-timeout", "5",
              "--access-logfile", "-", "--access-logformat", ACCESS_LOG_FORMAT,
              # Not the shared default socket in ~/.gunicorn, which every other gunicorn uses too.

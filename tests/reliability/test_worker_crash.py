@@ -62,9 +62,9 @@ def test_killing_the_worker_mid_rebuild_loses_and_doubles_nothing(stack, celery,
     wait_caught_up(stack, timeout=90)
     rebuilt_before = _rebuilt_at(stack)
 
-    # Queue the rebuild from a shell in the background, and watch for its INSERT ... SELECT.
+    # Queue the rebuild as an operator does, in the background, and watch for its INSERT ... SELECT.
     queueing = subprocess.Popen(
-        [PYTHON, "manage.py", "shell", "-c", "from projections.tasks import rebuild; rebuild.delay()"],
+        [PYTHON, "manage.py", "rebuild_projections", "--queue"],
         cwd=ROOT, env=stack.env(PRODUCTION), stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
     )
     started = time.monotonic()

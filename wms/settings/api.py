@@ -21,18 +21,18 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["accounts.permissions.ModelPermissions"],
     "DEFAULT_PARSER_CLASSES": [
-        "wms.api.parsers.JSONParser",
-        "wms.api.parsers.FormParser",
-        "wms.api.parsers.MultiPartParser",
+        "common.api.parsers.JSONParser",
+        "common.api.parsers.FormParser",
+        "common.api.parsers.MultiPartParser",
     ],
-    "DEFAULT_PAGINATION_CLASS": "wms.api.pagination.PageNumberPagination",
+    "DEFAULT_PAGINATION_CLASS": "common.api.pagination.PageNumberPagination",
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
-        "wms.api.filters.SearchFilter",
-        "wms.api.filters.OrderingFilter",
+        "common.api.filters.SearchFilter",
+        "common.api.filters.OrderingFilter",
     ],
-    "DEFAULT_SCHEMA_CLASS": "wms.api.schema.AutoSchema",  # adds the error responses (wms/api/schema.py)
-    "EXCEPTION_HANDLER": "wms.api.errors.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "common.api.schema.AutoSchema",  # adds the error responses (common/api/schema.py)
+    "EXCEPTION_HANDLER": "common.api.errors.exception_handler",
     "COERCE_DECIMAL_TO_STRING": True,
     "DATETIME_FORMAT": "iso-8601",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
@@ -62,6 +62,6 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-    # The error body's code (wms/api/schema.py, where AutoSchema adds the error responses).
-    "ENUM_NAME_OVERRIDES": {"ErrorCodeEnum": "wms.api.schema.ERROR_CODES"},
+    # The error body's code (common/api/schema.py, where AutoSchema adds the error responses).
+    "ENUM_NAME_OVERRIDES": {"ErrorCodeEnum": "common.api.schema.ERROR_CODES"},
 }

@@ -31,12 +31,13 @@ INSTALLED_APPS = [
     "catalog",
     "ledger",
     "projections",
+    "demo",
 ]
 
 MIDDLEWARE = [
     # First: under /api/, a request id on every answer and the API's JSON body for every error,
-    # whatever fails after it (wms/api/middleware.py).
-    "wms.api.middleware.ApiErrorsMiddleware",
+    # whatever fails after it (common/api/middleware.py).
+    "common.api.middleware.ApiErrorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
