@@ -13,7 +13,7 @@ of ``StockKey`` and a column of ``Leg.key_fields``: here, and nowhere else. This
 nothing of the ledger's own, so the model can use it too.
 """
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import reduce
 from operator import or_
@@ -29,7 +29,7 @@ class StockKey(NamedTuple):
     location: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # each leg is one object of LEGS: compared and hashed by identity
 class Leg:
     """One place a movement changes stock: the location field that names it, the sign of the
     change there (times the movement's ``delta``), and the field that holds the balance after."""
@@ -38,15 +38,12 @@ class Leg:
     sign: int
     balance_field: str
     always: bool  # every movement has this leg; otherwise only one whose location field is set
+    location_field: str = field(init=False)  # "location_id"
+    key_fields: tuple[str, ...] = field(init=False)  # the movement's fields that make its StockKey, in order
 
-    @property
-    def location_field(self) -> str:
-        return f"{self.location}_id"
-
-    @property
-    def key_fields(self) -> tuple[str, ...]:
-        """The movement's fields that make this leg's ``StockKey``, in its order."""
-        return ("product_id", self.location_field)
+    def __post_init__(self):
+        object.__setattr__(self, "location_field", f"{self.location}_id")
+        object.__setattr__(self, "key_fields", ("product_id", self.location_field))
 
     def change(self, delta: Decimal) -> Decimal:
         return delta if self.sign > 0 else -delta
@@ -57,7 +54,10 @@ LEGS = (
     Leg("to_location", sign=-1, balance_field="to_balance_after", always=False),
 )
 # A movement's fields that place it, whichever legs it has: what a posting copies onto its row.
-KEY_FIELDS = tuple(dict.fromkeys(field for leg in LEGS for field in leg.key_fields))
+KEY_FIELDS = tuple(dict.fromkeys(name for leg in LEGS for name in leg.key_fields))
+# The guard rows' and the projections' columns for a StockKey, in its order.
+KEY_COLUMNS = tuple(f"{name}_id" for name in StockKey._fields)
+
 
 def reversed_delta(original_delta: Decimal) -> Decimal:
     """A reversal has its original's legs with the opposite sign."""

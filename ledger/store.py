@@ -22,7 +22,7 @@ from django.db import connection
 from django.utils.dateparse import parse_datetime
 
 from . import chain
-from .legs import LEGS, StockKey, legs_sql
+from .legs import KEY_COLUMNS, LEGS, StockKey, legs_sql
 from .models import LedgerHead, Movement, StockLevel
 from .quantities import from_db
 from .timeline import StockChange
@@ -78,18 +78,19 @@ def lock_stock_levels(keys: set[StockKey]) -> dict[StockKey, GuardRow]:
     takes its row lock and returns the committed values, for new and existing rows alike.
     """
     ordered = sorted(keys)
+    columns = ", ".join(KEY_COLUMNS)
+    row = "(" + "%s, " * len(KEY_COLUMNS) + "0)"
     locked = {}
     for start in range(0, len(ordered), GUARD_ROWS):
         chunk = ordered[start:start + GUARD_ROWS]
         rows = _run([Statement(
-            f"INSERT INTO {_STOCK} (product_id, location_id, quantity) VALUES {', '.join(['(%s, %s, 0)'] * len(chunk))} "
-            f"ON CONFLICT (product_id, location_id) DO UPDATE SET quantity = {_STOCK}.quantity "
-            f"RETURNING id, product_id, location_id, quantity, last_occurred_at",
+            f"INSERT INTO {_STOCK} ({columns}, quantity) VALUES {', '.join([row] * len(chunk))} "
+            f"ON CONFLICT ({columns}) DO UPDATE SET quantity = {_STOCK}.quantity "
+            f"RETURNING id, quantity, last_occurred_at, {columns}",
             [part for key in chunk for part in key],
         )])
         locked.update({
-            StockKey(product, location): GuardRow(pk, from_db(quantity), datetime_from_db(last))
-            for pk, product, location, quantity, last in rows
+            StockKey(*key): GuardRow(pk, from_db(quantity), datetime_from_db(last)) for pk, quantity, last, *key in rows
         })
     return locked
 
