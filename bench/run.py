@@ -35,6 +35,8 @@ RESULTS = Path(__file__).resolve().parent / "results"
 def production_env(database_url: str, redis_url: str) -> dict[str, str]:
     """The environment of production mode (README), pointed at this run's database and Redis."""
     env = {key: value for key, value in os.environ.items() if key not in ("CELERY_RESULT_BACKEND", "DJANGO_DEBUG")}
+    metrics = Path(tempfile.gettempdir()) / f"wms-bench-metrics-{os.getpid()}"
+    metrics.mkdir(exist_ok=True)  # the Celery worker may start before gunicorn empties it
     env.update(
         DATABASE_URL=database_url,
         CELERY_BROKER_URL=redis_url,
@@ -42,8 +44,12 @@ def production_env(database_url: str, redis_url: str) -> dict[str, str]:
         DJANGO_SECRET_KEY=f"bench-{secrets.token_hex(16)}",
         DJANGO_SETTINGS_MODULE="wms.settings",
         DJANGO_ALLOWED_HOSTS="127.0.0.1,localhost,testserver",
-        WMS_LOG_LEVEL="WARNING",
         DJANGO_SECURE_SSL_REDIRECT="0",  # plain HTTP on loopback: no TLS proxy in front
+        # Measured with production's metrics and logs on: a JSON line per request, the counts in
+        # multiprocess files.
+        WMS_LOG_LEVEL="INFO",
+        WMS_LOG_FORMAT="json",
+        PROMETHEUS_MULTIPROC_DIR=str(metrics),
     )
     return env
 

@@ -12,6 +12,7 @@ Run it with ``gunicorn --worker-class common.gunicorn.JsonErrorsWorker wms.wsgi`
 """
 import json
 import os
+import shutil
 import uuid
 
 from gunicorn import util
@@ -67,3 +68,20 @@ class JsonErrorsWorker(SyncWorker):
             return {"code": code, "detail": f"The server failed to answer this request. Quote request id "
                                             f"{request_id} when you report it.", "request_id": request_id}
         return {"code": code, "detail": f"{reason}: {mesg}" if mesg else f"{reason}."}
+
+
+def prepare_metrics_directory(server) -> None:
+    """``on_starting`` (the master, before any worker): prometheus_client's multiprocess files of
+    a previous run are stale; start from an empty directory."""
+    path = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if path:
+        shutil.rmtree(path, ignore_errors=True)
+        os.makedirs(path, exist_ok=True)
+
+
+def forget_worker_metrics(server, worker) -> None:
+    """``child_exit``: a worker that exited no longer reports live gauges (its counts stay counted)."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)

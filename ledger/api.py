@@ -1,4 +1,6 @@
 """The ledger over HTTP. Views parse, call a service or selector, and shape the answer."""
+import time
+
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
@@ -20,7 +22,7 @@ from common.api.schema import (
 )
 from common.ids import MAX_ID
 
-from . import serializers
+from . import metrics, serializers
 from .errors import MovementInvalid, RecordNotFound
 from .filters import MovementFilter
 from .models import Movement
@@ -37,7 +39,7 @@ from .parsing import (
 from .quantities import MAX_QUANTITY, MAX_UNIT_COST, MONEY_PLACES, QUANTITY_PLACES
 from .selectors import ledger_head
 from .services import MAX_BATCH, movement_post, movements_post
-from .verification import ledger_verify
+from .verification import chain_check
 
 # What the schema says of postings (common/api/schema.py): the header key, the replay header, and the
 # input exactly as ledger.parsing reads it (one closed object per kind, each value's domain).
@@ -120,7 +122,15 @@ def _header_key(request) -> str | None:
 def _posted_response(posted: list, body) -> Response:
     replayed = all(p.replayed for p in posted)
     headers = {"Idempotent-Replayed": "true"} if replayed else {}
-    return Response(body, status=status.HTTP_201_CREATED, headers=headers)
+    response = Response(body, status=status.HTTP_201_CREATED, headers=headers)
+    # For the request's log line (common.logging): the positions written, first and last.
+    written = [p.movement.position for p in posted if not p.replayed]
+    response.log_context = {"positions": [written[0], written[-1]], "posted": len(written)} if written else {"posted": 0}
+    return response
+
+
+# The posting actions, as the metrics name them.
+POSTING_ENDPOINTS = {"create": "movement", "batch": "batch", "reverse": "reversal"}
 
 
 @extend_schema_view(retrieve=extend_schema(parameters=[POSITION]))
@@ -132,6 +142,20 @@ class MovementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     pagination_class = LedgerCursorPagination
     filterset_class = MovementFilter
     filter_backends = [DjangoFilterBackend]
+
+    def dispatch(self, request, *args, **kwargs):
+        started = time.perf_counter()
+        response = super().dispatch(request, *args, **kwargs)
+        endpoint = POSTING_ENDPOINTS.get(getattr(self, "action", None))
+        if endpoint is not None:
+            metrics.POSTING_DURATION.labels(endpoint).observe(time.perf_counter() - started)
+        return response
+
+    def handle_exception(self, exc):
+        response = super().handle_exception(exc)
+        if getattr(self, "action", None) in POSTING_ENDPOINTS:
+            metrics.POSTING_REFUSALS.labels(response.data.get("code", "unknown")).inc()
+        return response
 
     @extend_schema(
         request=MOVEMENT_INPUT,
@@ -262,4 +286,4 @@ class LedgerVerifyView(APIView):
         refuse_repeated(request.query_params, {"expect"})
         query = serializers.VerifyQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        return Response(ledger_verify(expect=query.validated_data.get("expect")).as_dict())
+        return Response(chain_check(expect=query.validated_data.get("expect")).as_dict())

@@ -176,3 +176,29 @@ class LedgerHead(models.Model):
 
     def __str__(self) -> str:
         return f"head #{self.position} {self.hash[:12]}"
+
+
+class ChainCheck(models.Model):
+    """One walk of the hash chain and what it found, kept (append-only) for auditors and operators:
+    the latest is a metric (``/metrics``), the list is the record of who could have noticed what."""
+
+    checked_at = models.DateTimeField()
+    intact = models.BooleanField()
+    events = models.BigIntegerField(help_text="Events verified.")
+    head_position = models.BigIntegerField()
+    head_hash = models.CharField(max_length=64)
+    first_broken_position = models.BigIntegerField(null=True, blank=True)
+    problem_code = models.CharField(max_length=32, blank=True)
+
+    class Meta:
+        get_latest_by = "checked_at"
+        indexes = [models.Index(fields=["checked_at"], name="chaincheck_checked_at")]
+
+    def __str__(self) -> str:
+        found = "intact" if self.intact else f"broken at {self.first_broken_position} ({self.problem_code})"
+        return f"{self.checked_at:%Y-%m-%d %H:%M} {found}, {self.events} events"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise ImmutableError("A chain check is a record; it is never changed.")
+        super().save(*args, **kwargs)

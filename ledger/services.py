@@ -33,7 +33,7 @@ from django.utils import timezone
 from catalog.selectors import CatalogFacts, catalog_facts
 from common.errors import DomainError
 
-from . import store
+from . import metrics, store
 from .errors import (
     AlreadyReversed,
     IdempotencyKeyReused,
@@ -113,11 +113,13 @@ def movements_post(*, user, movements: Sequence[NewMovement], max_batch: int | N
     movements = [movement if movement.idempotency_key else _with_key(movement) for movement in movements]
     _refuse_repeated_keys(movements)
     try:
-        return _post(user, movements, look_for_earlier=retries.look_first)
+        posted = _post(user, movements, look_for_earlier=retries.look_first)
     except (IntegrityError, DomainError) as error:
         if not retries.again_after(error):
             raise
-        return _post(user, movements, look_for_earlier=True)
+        posted = _post(user, movements, look_for_earlier=True)
+    metrics.count_posted([p.movement.kind for p in posted if not p.replayed], len(posted))
+    return posted
 
 
 def movement_post(*, user, movement: NewMovement) -> Posted:

@@ -7,9 +7,10 @@ from dataclasses import asdict, dataclass
 from itertools import islice
 
 from django.db import connection, transaction
+from django.utils import timezone
 
 from . import chain
-from .models import LedgerHead, Movement
+from .models import ChainCheck, LedgerHead, Movement
 from .selectors import ledger_head
 
 # What a report's ``problem_code`` may say, in the order the walk looks for them.
@@ -80,6 +81,19 @@ class ChainReport:
         else:
             text = f"BROKEN at position {self.first_broken_position}: {self.problem}"
         return text if self.expected_head is None else f"{text}; {self.expected_head}"
+
+
+def chain_check(*, expect: SavedHead | None = None) -> ChainReport:
+    """Verify the chain (``ledger_verify``) and keep what was found as a ``ChainCheck``: the API,
+    ``verify_ledger`` and the nightly task all verify this way."""
+    started = timezone.now()
+    report = ledger_verify(expect=expect)
+    ChainCheck.objects.create(
+        checked_at=started, intact=report.intact, events=report.events, head_position=report.head_position,
+        head_hash=report.head_hash, first_broken_position=report.first_broken_position,
+        problem_code=report.problem_code or "",
+    )
+    return report
 
 
 def ledger_verify(*, expect: SavedHead | None = None, chunk_size: int = 20_000) -> ChainReport:

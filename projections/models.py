@@ -36,6 +36,8 @@ class Checkpoint(models.Model):
     rebuilt_at = models.DateTimeField(null=True, blank=True)
     error = models.TextField(blank=True, help_text="Why the last catch-up failed (empty once one succeeds).")
     failed_at = models.DateTimeField(null=True, blank=True)
+    catch_up_seconds = models.FloatField(null=True, blank=True, help_text="How long the last catch-up that applied events took.")
+    rebuild_seconds = models.FloatField(null=True, blank=True, help_text="How long the last rebuild took.")
 
     def __str__(self) -> str:
         return f"{self.name} @ {self.position}"

@@ -6,6 +6,7 @@ counting an event twice. Positions are gap-free and become visible in order (see
 ``ledger.store``), so "everything after my checkpoint up to the head" is never missing an event.
 """
 import logging
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 from django.db import DatabaseError, connection, transaction
@@ -32,8 +33,10 @@ def _apply(projection: Projection, *, after: int, upto: int) -> None:
 
 
 def projection_catch_up(projection: Projection, *, chunk: int = CATCH_UP_CHUNK) -> int:
-    """Apply every committed event past the checkpoint; return how many were applied."""
+    """Apply every committed event past the checkpoint; return how many were applied. Each
+    transaction records how long the catch-up has taken so far (the operator's metric)."""
     applied = 0
+    started = time.monotonic()
     while True:
         with transaction.atomic():
             checkpoint = _locked_checkpoint(projection)
@@ -47,6 +50,7 @@ def projection_catch_up(projection: Projection, *, chunk: int = CATCH_UP_CHUNK) 
             checkpoint.position = upto
             checkpoint.updated_at = timezone.now()
             checkpoint.error, checkpoint.failed_at = "", None
+            checkpoint.catch_up_seconds = time.monotonic() - started
             checkpoint.save()
         if upto == head:  # caught up with the head as read; later postings queue their own run
             return applied
@@ -78,11 +82,13 @@ def projection_rebuild(projection: Projection) -> int:
     """
     with transaction.atomic():
         checkpoint = _locked_checkpoint(projection)
+        started = time.monotonic()
         head = head_position()
         rebuild.refill(projection, upto=head)
         checkpoint.position = checkpoint.events_applied = head
         checkpoint.updated_at = checkpoint.rebuilt_at = timezone.now()
         checkpoint.error, checkpoint.failed_at = "", None
+        checkpoint.rebuild_seconds = time.monotonic() - started
         checkpoint.save()
     return head
 

@@ -3,11 +3,18 @@ import os
 
 from celery import Celery, signals
 
+from common import request_log
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "wms.settings")
 
 app = Celery("wms")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+# A posting's request id follows it into the tasks it queues (common/request_log.py).
+signals.before_task_publish.connect(request_log.publishing_task, weak=False)
+signals.task_prerun.connect(request_log.task_started, weak=False)
+signals.task_postrun.connect(request_log.task_finished, weak=False)
 
 
 @signals.task_prerun.connect

@@ -1,8 +1,7 @@
-"""Under ``/api/``: a request id on every answer, and no error leaves as an HTML page.
+"""Under ``/api/``: no error leaves as an HTML page.
 
-- The id: the proxy's ``X-Request-ID`` when it is a sane token, else a new one; it is sent back
-  in ``X-Request-ID`` and quoted in a 500's body and log record, so an operator finds the
-  traceback a client reports.
+- The request's id (``common.request_log`` gives it, and sends it back in ``X-Request-ID``) is
+  quoted in a 500's body and log record, so an operator finds the traceback a client reports.
 - An exception a view did not handle (DRF's handler answers the ones it knows) is a 500
   ``server_error``, logged with its traceback, whatever ``DEBUG`` says; a body over the limit read
   outside DRF is a 413. Django's signal ``got_request_exception`` is sent as Django would.
@@ -10,11 +9,8 @@
   ``DEBUG`` on, Django answers some errors with its debug pages instead (an unknown address, an
   exception in a middleware): under ``/api/`` those become the API's body for their status too.
 
-It comes first in ``MIDDLEWARE``, so that the id is there for whatever fails after it.
+It comes right after the request log in ``MIDDLEWARE``, so that it answers for whatever fails after it.
 """
-import re
-import uuid
-
 from django.core import signals
 from django.core.exceptions import BadRequest, PermissionDenied, RequestDataTooBig, SuspiciousOperation
 from django.http import Http404
@@ -22,17 +18,8 @@ from rest_framework.response import Response
 
 from .errors import error_response, is_api, request_too_large_body, response_for_status, server_error_response
 
-REQUEST_ID_HEADER = "X-Request-ID"
-# What a proxy sends (nginx's $request_id, a UUID, a trace id): a short token, nothing a log line
-# or a header could be bent with.
-_SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:=+/-]{0,127}")
 # What a client needs from a page that is replaced by the API's body.
 _KEPT_HEADERS = ("Allow", "Retry-After", "WWW-Authenticate")
-
-
-def request_id_for(request) -> str:
-    incoming = request.headers.get(REQUEST_ID_HEADER, "")
-    return incoming if _SANE_REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
 
 
 def _is_json(response) -> bool:
@@ -41,7 +28,7 @@ def _is_json(response) -> bool:
 
 
 class ApiErrorsMiddleware:
-    """The request id and the API's error body for everything under ``/api/``."""
+    """The API's error body for everything under ``/api/``."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -49,7 +36,6 @@ class ApiErrorsMiddleware:
     def __call__(self, request):
         if not is_api(request):
             return self.get_response(request)
-        request.request_id = request_id_for(request)
         response = self.get_response(request)
         # DRF's own answers are negotiated (JSON, or the browsable API's page for a browser).
         if response.status_code >= 400 and not isinstance(response, Response) and not _is_json(response):
@@ -57,7 +43,6 @@ class ApiErrorsMiddleware:
             for header in _KEPT_HEADERS:
                 if header in page:
                     response[header] = page[header]
-        response[REQUEST_ID_HEADER] = request.request_id
         return response
 
     def process_exception(self, request, exception):

@@ -124,7 +124,8 @@ def test_admin_and_pages_keep_djangos_html_404(client, admin_client):
     assert_html(client.get("/no-such-page/"), 404)
     assert_html(client.get("/apis/v1/"), 404)  # only /api/ speaks JSON
     assert_html(admin_client.get("/admin/no-such-page/"), 404)
-    assert "X-Request-ID" not in client.get("/no-such-page/")
+    # Every answer carries the request's id, pages too (it is on their log line).
+    assert client.get("/no-such-page/", HTTP_X_REQUEST_ID="req-42")["X-Request-ID"] == "req-42"
 
 
 # ---------------------------------------------------------------- 500 and the request id
@@ -142,8 +143,11 @@ def test_an_unhandled_exception_is_a_json_500_with_a_request_id_in_the_body_the_
     assert request_id in body["detail"]
     assert SECRET not in response.content.decode() and "Traceback" not in response.content.decode()
 
-    # Exactly one record for it: with the id, the request and the traceback.
-    records = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    # The request's own line (wms.request) says it ended in a 500, with the same id; besides it,
+    # exactly one record for it: with the id, the request and the traceback.
+    [line] = [r for r in caplog.records if r.name == "wms.request"]
+    assert (line.levelno, line.status, line.request_id) == (logging.ERROR, 500, request_id)
+    records = [r for r in caplog.records if r.levelno >= logging.ERROR and r.name != "wms.request"]
     assert len(records) == 1, [r.getMessage() for r in records]
     [record] = records
     assert record.request_id == request_id
@@ -160,7 +164,7 @@ def test_an_exception_raised_in_a_middleware_is_a_json_500_under_the_api_and_dja
     body = assert_error(response, 500, "server_error")
     assert response["X-Request-ID"] == body["request_id"]
     assert SECRET not in response.content.decode()
-    [record] = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    [record] = [r for r in caplog.records if r.levelno >= logging.ERROR and r.name != "wms.request"]
     assert record.request_id == body["request_id"] and str(record.exc_info[1]) == SECRET
 
     assert_html(client.get("/admin/explode/"), 500)

@@ -9,7 +9,7 @@ import uuid
 
 import pytest
 
-from .processes import MODES, Gunicorn
+from .processes import MODES, PRODUCTION, Gunicorn, wait_until
 
 pytestmark = [pytest.mark.postgres, pytest.mark.reliability]
 
@@ -56,3 +56,23 @@ def test_the_first_request_after_a_postgresql_restart_succeeds(web, stack, recor
 
 def _workers_since(server, offset: int) -> int:
     return len({pid for pid, _, _ in server.gunicorn.served("after-restart-", since=offset)})
+
+
+def test_readiness_names_the_database_while_it_is_down_and_recovers(web, stack, record):
+    """/readyz says 503 with the database failing (the process itself still answers /healthz),
+    and 200 again once PostgreSQL is back."""
+    server = web(PRODUCTION)
+    assert server.api.get("/readyz", token="").status == 200
+    stack.postgres.stop()
+    try:
+        down = server.api.get("/readyz", token="")
+        alive = server.api.get("/healthz", token="")
+    finally:
+        stack.postgres.start()
+    record(f"/readyz with PostgreSQL stopped: {down}")
+    assert down.status == 503 and down.body["status"] == "not_ready", f"/readyz answered {down}"
+    assert down.body["checks"]["database"]["ok"] is False and "redis" in down.body["checks"]
+    assert alive.status == 200
+    back = wait_until(lambda: (reply := server.api.get("/readyz", token="")).status == 200 and reply,
+                      timeout=30, what="/readyz to answer 200 once PostgreSQL is back")
+    assert all(check["ok"] for check in back.body["checks"].values())

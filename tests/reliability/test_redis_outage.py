@@ -33,7 +33,12 @@ def test_posting_goes_on_with_redis_down_and_projections_catch_up_after(web, cel
         assert reply.status == 201, f"a posting with Redis up answered {reply}"
         posted += quantity
 
+    assert _readiness(server)["checks"]["redis"]["ok"] is True
+
     stack.redis.stop()
+    # Readiness reports Redis down, and stays ready: the ledger works without it.
+    ready = server.api.get("/readyz", token="")
+    assert ready.status == 200 and ready.body["checks"]["redis"]["ok"] is False, f"/readyz answered {ready}"
     replies = []
     for n in range(1, POSTINGS_WHILE_DOWN + 1):
         reply = server.api.receipt(product=product, location=location, quantity=n, token=clerk.token,
@@ -58,6 +63,13 @@ def test_posting_goes_on_with_redis_down_and_projections_catch_up_after(web, cel
                           what="/stock/status/ to show no lag")
     record(f"projections caught up {time.monotonic() - redis_back:.1f} s after Redis was back: {statuses}")
     assert server.api.stock(token=server.manager, product=product) == {(product, location): posted}
+    assert _readiness(server)["checks"]["redis"]["ok"] is True
+
+
+def _readiness(server) -> dict:
+    reply = server.api.get("/readyz", token="")
+    assert reply.status == 200, f"/readyz answered {reply}"
+    return reply.body
     verified = stack.verify_projections()
     assert verified.returncode == 0, f"verify_projections exited {verified.returncode}:\n{verified.stdout}{verified.stderr}"
 

@@ -32,11 +32,15 @@ INSTALLED_APPS = [
     "ledger",
     "projections",
     "demo",
+    "ops",
 ]
 
 MIDDLEWARE = [
-    # First: under /api/, a request id on every answer and the API's JSON body for every error,
-    # whatever fails after it (common/api/middleware.py).
+    # Outermost: request counts and latency by view and status (/metrics), whatever answers.
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    # A request id on every answer and every log record, and one log line per request.
+    "common.request_log.RequestLogMiddleware",
+    # Under /api/, the API's JSON body for every error, whatever fails after it.
     "common.api.middleware.ApiErrorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -46,8 +50,10 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
     "axes.middleware.AxesMiddleware",  # last, as axes asks: turns a lockout into its 429 page
 ]
+PROMETHEUS_EXPORT_MIGRATIONS = False  # readiness reports migrations (ops.health); no query at start-up
 
 # The largest request body read into memory (413 request_too_large past it). The largest legal
 # batch, 5,000 movements with every field at its maximum (a 64-character reference, a 1,000-character
@@ -88,7 +94,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = env_str("DJANGO_STATIC_ROOT") or BASE_DIR / "staticfiles"  # the image collects into its own
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},

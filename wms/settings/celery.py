@@ -1,3 +1,5 @@
+from celery.schedules import crontab
+
 from .env import CELERY_BROKER_URL as _BROKER, env_str
 
 if _BROKER:
@@ -30,7 +32,12 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # default, and catch-ups are short and frequent); it is recycled after this many tasks.
 CELERY_DB_REUSE_MAX = 1000
 CELERY_TIMEZONE = "UTC"
+# The worker logs through Django's LOGGING (JSON lines in production, with the request id of the
+# posting that queued the task), not through Celery's own handler.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULE = {
     # Projections catch up after every posting; this also catches up if a message was lost.
     "projections-catch-up": {"task": "projections.catch_up", "schedule": 10.0},
+    # The chain is walked every night; the result is kept (ledger.ChainCheck) and shown at /metrics.
+    "ledger-verify-chain": {"task": "ledger.verify_chain", "schedule": crontab(hour=2, minute=30)},
 }

@@ -2,7 +2,7 @@ import argparse
 
 from django.core.management.base import BaseCommand, CommandError
 
-from ledger.verification import SavedHead, ledger_verify
+from ledger.verification import SavedHead, chain_check
 
 
 def _saved_head(text: str) -> SavedHead:
@@ -27,7 +27,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, expect: SavedHead | None = None, **options):
-        report = ledger_verify(expect=expect)
+        report = chain_check(expect=expect)
         extended = report.expected_head is None or report.expected_head.extends
         if not (report.intact and extended):
             raise CommandError(str(report))

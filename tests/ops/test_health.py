@@ -1,0 +1,42 @@
+"""/healthz and /readyz in process (the database's outage is tests/reliability's: it stops a
+PostgreSQL of its own)."""
+import pytest
+from django.core.management import call_command
+
+pytestmark = pytest.mark.django_db
+
+
+def test_healthz_answers_without_looking_at_anything(client):
+    response = client.get("/healthz")
+    assert (response.status_code, response.json()) == (200, {"status": "ok"})
+
+
+def test_readyz_checks_the_database_its_migrations_and_the_ledger_head(client):
+    response = client.get("/readyz")
+    body = response.json()
+    assert response.status_code == 200, body
+    assert body["status"] == "ready"
+    assert {name: check["ok"] for name, check in body["checks"].items()} == {
+        "database": True, "migrations": True, "ledger_head": True, "redis": True,
+    }
+    assert body["checks"]["redis"]["required"] is False
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)  # it migrates: the ledger's rows come back after
+def test_a_migration_not_applied_makes_the_process_not_ready_and_says_which(client):
+    call_command("migrate", "ledger", "0005", verbosity=0)
+    try:
+        response = client.get("/readyz")
+    finally:
+        call_command("migrate", verbosity=0)
+    assert response.status_code == 503
+    body = response.json()
+    assert body["status"] == "not_ready"
+    assert body["checks"]["migrations"] == {"ok": False, "detail": "1 not applied: ledger.0006_chain_checks", "required": True}
+
+
+def test_probes_are_not_redirected_to_https(client, settings):
+    settings.SECURE_SSL_REDIRECT = True
+    for path in ("/healthz", "/readyz", "/metrics"):
+        assert client.get(path).status_code == 200, path
+    assert client.get("/api/v1/").status_code == 301
