@@ -28,7 +28,7 @@ from catalog.models import Location, Warehouse
 from common.ids import MAX_ID
 
 from .legs import LEGS, placed_legs, route
-from .models import LedgerHead, Movement, MovementKind, StockLevel
+from .models import ChainCheck, LedgerHead, Movement, MovementKind, StockLevel
 
 logger = logging.getLogger(__name__)
 
@@ -433,3 +433,13 @@ class StockLevelAdmin(AutocompleteFilterMedia, ReadOnlyAdmin):
 class LedgerHeadAdmin(ReadOnlyAdmin):
     refusal = "The ledger head moves only when movements are posted."
     list_display = ("position", "hash", "recorded_at")
+
+
+@admin.register(ChainCheck)
+class ChainCheckAdmin(ReadOnlyAdmin):
+    """Every walk of the hash chain (the API's, ``verify_ledger``'s, the nightly task's) and what it found."""
+
+    refusal = "A chain check is a record of what a verification found; it is never changed."
+    list_display = ("checked_at", "intact", "events", "head_position", "first_broken_position", "problem_code")
+    list_filter = ("intact",)
+    date_hierarchy = "checked_at"
