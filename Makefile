@@ -7,7 +7,7 @@ TEST_PG_URL ?= postgres://postgres@127.0.0.1:5432/wms
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run demo test test-sqlite test-postgres bench bench-quick worker clean
+.PHONY: install run demo test test-sqlite test-postgres bench bench-quick worker image image-test up down logs clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -51,6 +51,30 @@ bench: $(STAMP)
 ## Every scenario at a tiny size, in well under a minute (the test suite runs it too).
 bench-quick: $(STAMP)
 	$(BIN)/python -m bench --quick $(BENCH_ARGS)
+
+## Production with Docker (deploy/; README "Production mode"): the app image, then the whole stack.
+IMAGE ?= wms-ledger:latest
+COMPOSE = docker-compose -f deploy/compose.yaml --env-file deploy/.env
+
+image:
+	deploy/docker/build-image.sh $(IMAGE)
+
+## Build the image and run it against the local PostgreSQL and Redis: readiness, a posting, /metrics.
+image-test: $(STAMP)
+	env -u CELERY_BROKER_URL DATABASE_URL=$(TEST_PG_URL) $(BIN)/python -m pytest tests/deploy/test_image.py -q -s
+
+up: deploy/.env
+	$(COMPOSE) up -d
+	@echo "app: http://localhost:$$(sed -n 's/^WMS_HTTP_PORT=//p' deploy/.env)/  grafana: http://127.0.0.1:3000/  prometheus: http://127.0.0.1:9090/"
+
+down: deploy/.env
+	$(COMPOSE) down
+
+logs: deploy/.env
+	$(COMPOSE) logs --follow --tail 100
+
+deploy/.env:
+	@echo "Copy deploy/.env.example to deploy/.env and set its secrets first." >&2; exit 1
 
 clean:
 	rm -rf $(VENV) var staticfiles .pytest_cache

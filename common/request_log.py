@@ -7,8 +7,8 @@ the worker's records while running the task carry it too: ``wms/celery.py`` wire
 
 The request's line says who asked what and how it ended: method, path, status, duration, user,
 and what the view added (a posting: the positions it wrote). A refusal (4xx) is INFO, a server
-error ERROR (its traceback is logged where it is caught). Probes and scrapes are DEBUG, so they
-do not drown the rest.
+error ERROR (its traceback is logged where it is caught). Probes and scrapes are answered before
+this middleware (``ops.middleware``), so they do not drown the rest.
 """
 import logging
 import re
@@ -20,7 +20,6 @@ REQUEST_ID_HEADER = "X-Request-ID"
 # What a proxy sends (nginx's $request_id, a UUID, a trace id): a short token, nothing a log line
 # or a header could be bent with.
 _SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:=+/-]{0,127}")
-QUIET_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
 
 current_request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
 logger = logging.getLogger("wms.request")
@@ -61,7 +60,7 @@ class RequestLogMiddleware:
     @staticmethod
     def _log(request, response, seconds: float) -> None:
         status = response.status_code
-        level = logging.DEBUG if request.path in QUIET_PATHS else logging.ERROR if status >= 500 else logging.INFO
+        level = logging.ERROR if status >= 500 else logging.INFO
         if not logger.isEnabledFor(level):
             return
         user = getattr(request, "user", None)

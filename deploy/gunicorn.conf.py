@@ -12,6 +12,9 @@ import os
 
 from common.gunicorn import forget_worker_metrics, prepare_metrics_directory
 
+# Every worker's counts in one directory, summed at /metrics (emptied at start: on_starting).
+os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", "/tmp/wms-metrics")
+
 bind = os.environ.get("WMS_BIND", "0.0.0.0:8000")
 # Sync workers: a posting waits on PostgreSQL, so more workers than cores keep the cores busy.
 workers = int(os.environ.get("WMS_WORKERS", multiprocessing.cpu_count() * 2 + 1))

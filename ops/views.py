@@ -1,4 +1,5 @@
-"""Health for load balancers and orchestrators; plain Django views, no login (nothing secret)."""
+"""Health for load balancers and orchestrators: no login (nothing secret); ``ops.middleware``
+answers them."""
 from django.http import JsonResponse
 
 from . import health

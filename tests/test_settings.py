@@ -58,6 +58,16 @@ def test_production_mode_needs_a_secret_key():
     assert started.stdout.split() == ["common.backends.postgresql", "False", "False"], started.stderr
 
 
+def test_the_production_image_refuses_to_fall_back_to_the_embedded_default():
+    """The image sets WMS_REQUIRE_PRODUCTION: without its database and broker it does not start on
+    a SQLite file and a development key."""
+    refused = run_with({"WMS_REQUIRE_PRODUCTION": "1"})
+    assert refused.returncode != 0
+    assert "runs in production mode only: set DATABASE_URL (PostgreSQL) and CELERY_BROKER_URL" in refused.stderr
+    started = run_with({**PRODUCTION, "WMS_REQUIRE_PRODUCTION": "1"})
+    assert started.stdout.split() == ["common.backends.postgresql", "False", "False"], started.stderr
+
+
 def test_a_sqlite_database_url_is_taken_as_it_is(tmp_path):
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'check.sqlite3'}"}
     env.pop("CELERY_BROKER_URL", None)

@@ -17,7 +17,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("api-auth/", include("rest_framework.urls")),
-    path("", include("ops.urls")),  # /healthz, /readyz, /metrics
 ]
 
 # Under /api/ the API's JSON error body, elsewhere Django's own pages (common/api/errors.py).

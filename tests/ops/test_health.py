@@ -40,8 +40,12 @@ def test_a_migration_not_applied_makes_the_process_not_ready_and_says_which(clie
     assert body["checks"]["migrations"] == {"ok": False, "detail": f"1 not applied: ledger.{last}", "required": True}
 
 
-def test_probes_are_not_redirected_to_https(client, settings):
+def test_probes_answer_any_host_over_plain_http(client, settings):
+    """An orchestrator probes by the pod's address over plain HTTP; clients get the host check and
+    the HTTPS redirect as before."""
     settings.SECURE_SSL_REDIRECT = True
+    settings.ALLOWED_HOSTS = ["stock.example.com"]
     for path in ("/healthz", "/readyz", "/metrics"):
-        assert client.get(path).status_code == 200, path
-    assert client.get("/api/v1/").status_code == 301
+        assert client.get(path, HTTP_HOST="10.1.2.3:8000").status_code == 200, path
+    assert client.get("/api/v1/", HTTP_HOST="10.1.2.3:8000").status_code == 400
+    assert client.get("/api/v1/", HTTP_HOST="stock.example.com").status_code == 301

@@ -36,7 +36,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # Outermost: request counts and latency by view and status (/metrics), whatever answers.
+    # /healthz, /readyz, /metrics: answered before the host check and the HTTPS redirect (ops).
+    "ops.middleware.ProbesMiddleware",
+    # Request counts and latency by view and status (/metrics), whatever answers.
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     # A request id on every answer and every log record, and one log line per request.
     "common.request_log.RequestLogMiddleware",

@@ -38,3 +38,9 @@ def env_list(name: str, default: list[str]) -> list[str]:
 DATABASE_URL = env_str("DATABASE_URL")
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL")
 PRODUCTION = bool(DATABASE_URL and CELERY_BROKER_URL)
+# The production image sets this: without its database and broker it refuses to start rather
+# than fall back to the embedded default (a SQLite file in the image, a development secret key).
+if env_bool("WMS_REQUIRE_PRODUCTION") and not PRODUCTION:
+    raise ImproperlyConfigured(
+        "This deployment runs in production mode only: set DATABASE_URL (PostgreSQL) and CELERY_BROKER_URL (Redis)."
+    )
