@@ -17,13 +17,14 @@ os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", "/tmp/wms-metrics")
 
 bind = os.environ.get("WMS_BIND", "0.0.0.0:8000")
 # Sync workers: a posting waits on PostgreSQL, so more workers than cores keep the cores busy.
-workers = int(os.environ.get("WMS_WORKERS", multiprocessing.cpu_count() * 2 + 1))
+# (In a container cpu_count() sees the host's cores: set WMS_WORKERS to the container's share.)
+workers = int(os.environ.get("WMS_WORKERS") or multiprocessing.cpu_count() * 2 + 1)
 worker_class = "common.gunicorn.JsonErrorsWorker"  # sync, with gunicorn's own refusals as JSON
-timeout = int(os.environ.get("WMS_TIMEOUT", "60"))  # a 5,000-movement batch takes about a second
+timeout = int(os.environ.get("WMS_TIMEOUT") or 60)  # a 5,000-movement batch takes about a second
 graceful_timeout = 30  # on SIGTERM or a restart, requests in flight finish
-keepalive = 5  # behind Nginx's keep-alive upstream connections
+keepalive = 5  # unused by sync workers; Nginx opens one upstream connection per request
 # Graceful restarts: each worker is replaced after this many requests (jittered, so not all at once).
-max_requests = int(os.environ.get("WMS_MAX_REQUESTS", "10000"))
+max_requests = int(os.environ.get("WMS_MAX_REQUESTS") or 10000)
 max_requests_jitter = max_requests // 10
 # The proxy's X-Forwarded-For/-Proto are trusted from these addresses only (Nginx's; in compose the
 # app is reachable from the stack's network alone, so "*").
