@@ -22,7 +22,9 @@ class Check:
 
 
 def _failure(error: Exception) -> str:
-    return f"{type(error).__name__}: {str(error).strip().splitlines()[0] if str(error).strip() else ''}"[:300]
+    """The error's kind and first line: enough to act on, nothing of a traceback."""
+    first_line = (str(error).strip().splitlines() or [""])[0]
+    return f"{type(error).__name__}: {first_line}"[:300]
 
 
 def database() -> Check:
