@@ -25,7 +25,9 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _stop(process: subprocess.Popen) -> None:
+def stop(process: subprocess.Popen) -> None:
+    """Stop a server started in a process group of its own (``start_new_session=True``), with its
+    workers (tests/live.py uses it too)."""
     if process.poll() is not None:
         return
     os.killpg(process.pid, signal.SIGTERM)
@@ -59,7 +61,7 @@ def running(name: str, args: list[str], env: dict, log: Path, ready, timeout: fl
         print(f"bench: {name} log ({log}), last lines:\n{_tail(log)}", file=sys.stderr)
         raise
     finally:
-        _stop(process)
+        stop(process)
 
 
 def _answers(port: int) -> bool:

@@ -1,8 +1,6 @@
 """Helpers for tests that run the project as a live server (gunicorn or runserver) on its own
 SQLite file: a spare port, ``manage.py`` in a subprocess, and a server started, awaited and
 stopped."""
-import os
-import signal
 import socket
 import subprocess
 import sys
@@ -12,6 +10,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import requests
+
+from bench.processes import stop
 
 ROOT = Path(__file__).resolve().parents[1]
 HOST = "127.0.0.1"
@@ -38,18 +38,6 @@ def manage(env: dict, *args: str, timeout: float = 300) -> str:
                           timeout=timeout)
     assert done.returncode == 0, f"manage.py {' '.join(args)} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
     return done.stdout
-
-
-def stop(process: subprocess.Popen) -> None:
-    """Stop a server started in a process group of its own (``start_new_session=True``), with its workers."""
-    if process.poll() is not None:
-        return
-    os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=10)
 
 
 @contextmanager
