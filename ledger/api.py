@@ -1,6 +1,7 @@
 """The ledger over HTTP. Views parse, call a service or selector, and shape the answer."""
 import time
 
+from django.http import StreamingHttpResponse
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
@@ -24,6 +25,7 @@ from common.ids import MAX_ID
 
 from . import metrics, serializers
 from .errors import MovementInvalid, RecordNotFound
+from .export import export_lines
 from .filters import MovementFilter
 from .models import Movement
 from .parsing import (
@@ -271,6 +273,26 @@ class LedgerHeadView(APIView):
     def get(self, request):
         head = ledger_head()
         return Response({"position": head.position, "hash": head.hash})
+
+
+class LedgerExportView(APIView):
+    """The ledger as JSON lines for auditors, streamed: a header (format, range, the link before
+    it), then every event of the range with its hash. ``verifier/verify_export.py`` checks it with
+    the standard library alone; ``manage.py export_ledger`` writes the same."""
+
+    permission_classes = [HasPermission.for_perms("ledger.verify_ledger")]
+
+    @extend_schema(
+        parameters=[serializers.ExportQuerySerializer],
+        responses={(200, "application/x-ndjson"): OpenApiResponse(
+            {"type": "string"}, description="One JSON object per line: the header, then the events in position order.",
+        )},
+    )
+    def get(self, request):
+        refuse_repeated(request.query_params, {"after", "upto"})
+        query = serializers.ExportQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        return StreamingHttpResponse(export_lines(**query.validated_data), content_type="application/x-ndjson")
 
 
 class LedgerVerifyView(APIView):

@@ -7,10 +7,12 @@ from decimal import Decimal
 from rest_framework import serializers
 
 from catalog.models import MONEY, QUANTITY
+from common.ids import MAX_ID
 
 from .legs import placed_legs
 from .models import Movement, MovementKind
 from .parsing import MAX_KEY, MAX_REASON, MAX_REFERENCE, POSTABLE_KINDS
+from .selectors import head_position
 from .verification import PROBLEM_CODES, SAVED_HEAD_FORMAT, SAVED_HEAD_PATTERN, SavedHead
 
 
@@ -128,6 +130,20 @@ class ReversalInputSerializer(serializers.Serializer):
 class HeadSerializer(serializers.Serializer):
     position = serializers.IntegerField()
     hash = serializers.CharField()
+
+
+class ExportQuerySerializer(serializers.Serializer):
+    after = serializers.IntegerField(min_value=0, max_value=MAX_ID, default=0, help_text="Export the events after this position.")
+    upto = serializers.IntegerField(
+        min_value=0, max_value=MAX_ID, required=False, help_text="Up to this position (default: the head)."
+    )
+
+    def validate(self, attrs):
+        head = head_position()
+        attrs.setdefault("upto", head)
+        if not attrs["after"] <= attrs["upto"] <= head:
+            raise serializers.ValidationError({"upto": [f"Give after <= upto <= the head ({head})."]})
+        return attrs
 
 
 class VerifyQuerySerializer(serializers.Serializer):

@@ -9,5 +9,6 @@ router.register("movements", api.MovementViewSet)
 urlpatterns = [
     path("ledger/head/", api.LedgerHeadView.as_view(), name="ledger-head"),
     path("ledger/verify/", api.LedgerVerifyView.as_view(), name="ledger-verify"),
+    path("ledger/export/", api.LedgerExportView.as_view(), name="ledger-export"),
     *router.urls,
 ]
