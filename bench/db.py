@@ -56,9 +56,10 @@ class Server:
 
 
 @contextmanager
-def throwaway_database(server: Server, *, keep: bool):
-    """Create an empty database for this run; drop it afterwards (even on failure) unless ``keep``."""
-    name = f"wms_bench_{os.getpid()}"
+def throwaway_database(server: Server, *, keep: bool = False, name: str | None = None):
+    """Create an empty database (``name``, by default this run's); drop it afterwards (even on
+    failure) unless ``keep``. The live tests make theirs with it too."""
+    name = name or f"wms_bench_{os.getpid()}"
     admin = server.connect(MAINTENANCE_DB)
     try:
         with admin.cursor() as cursor:

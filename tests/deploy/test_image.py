@@ -23,13 +23,14 @@ import time
 import tomllib
 import uuid
 import zipfile
+from contextlib import closing
 from pathlib import Path
 
-import dj_database_url
-import psycopg2
 import pytest
 import redis
 import requests
+
+from bench.db import MAINTENANCE_DB, Server, throwaway_database
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -182,24 +183,11 @@ def image(wheels):
 @pytest.fixture(scope="module")
 def database():
     """A fresh database of this test's own on the host's PostgreSQL; dropped at the end."""
-    server = dj_database_url.parse(os.environ.get("DATABASE_URL") or "postgres://postgres@127.0.0.1:5432/postgres")
-    params = {"host": server["HOST"] or "127.0.0.1", "port": server["PORT"] or 5432,
-              "user": server["USER"] or "postgres", "password": server["PASSWORD"] or None}
-
-    def admin(sql: str) -> None:
-        connection = psycopg2.connect(dbname="postgres", connect_timeout=5, **params)
-        try:
-            connection.autocommit = True
-            with connection.cursor() as cursor:
-                cursor.execute(sql)
-        finally:
-            connection.close()
-
-    admin(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
-    admin(f"CREATE DATABASE {DATABASE}")
-    auth = params["user"] + (f":{params['password']}" if params["password"] else "")
-    yield f"postgres://{auth}@{params['host']}:{params['port']}/{DATABASE}"
-    admin(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
+    server = Server.from_env()
+    with closing(server.connect(MAINTENANCE_DB)) as admin, admin.cursor() as cursor:  # a run killed earlier left it
+        cursor.execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
+    with throwaway_database(server, name=DATABASE):
+        yield server.url(DATABASE)
 
 
 @pytest.fixture(scope="module")

@@ -10,14 +10,13 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-import psycopg2
 import pytest
 import redis
 import requests
 
+from bench.db import Server, throwaway_database
 from tests.live import HOST, ROOT, manage, serving, spare_port, stop
 
-PG = {"host": "127.0.0.1", "port": 5432, "user": "postgres"}
 REDIS_URL = "redis://127.0.0.1:6379/7"
 PORTS = range(18400, 18450)
 SETUP = """
@@ -82,49 +81,40 @@ class Stack:
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
     folder = tmp_path_factory.mktemp("ops")
-    database = f"wms_ops_{uuid.uuid4().hex[:8]}"
-    _admin(f"CREATE DATABASE {database}")
+    server = Server.from_env()
+    with throwaway_database(server, name=f"wms_ops_{uuid.uuid4().hex[:8]}") as database:
+        yield from _stack(folder, server.url(database))
+
+
+def _stack(folder: Path, database_url: str):
     redis.Redis.from_url(REDIS_URL).flushdb()
     port = spare_port(PORTS)
     metrics_dir = folder / "metrics"
     metrics_dir.mkdir()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "WMS_", "PROMETHEUS_"))}
     env.update(
-        DATABASE_URL=f"postgres://postgres@127.0.0.1:5432/{database}", CELERY_BROKER_URL=REDIS_URL,
+        DATABASE_URL=database_url, CELERY_BROKER_URL=REDIS_URL,
         DJANGO_SECRET_KEY=uuid.uuid4().hex, DJANGO_ALLOWED_HOSTS="127.0.0.1,localhost",
         DJANGO_SECURE_SSL_REDIRECT="0", WMS_LOG_FORMAT="json", WMS_BIND=f"{HOST}:{port}", WMS_WORKERS="2",
         PROMETHEUS_MULTIPROC_DIR=str(metrics_dir), DJANGO_SETTINGS_MODULE="wms.settings",
     )
+    manage(env, "migrate", "--no-input")
+    catalog = json.loads(manage(env, "shell", "-c", SETUP).strip().splitlines()[-1])
+    worker_log = folder / "worker.log"
+    with worker_log.open("wb") as out:
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "wms", "worker", "--pool", "solo", "--loglevel", "INFO"],
+            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+        )
     try:
-        manage(env, "migrate", "--no-input")
-        catalog = json.loads(manage(env, "shell", "-c", SETUP).strip().splitlines()[-1])
-        worker_log = folder / "worker.log"
-        with worker_log.open("wb") as out:
-            worker = subprocess.Popen(
-                [sys.executable, "-m", "celery", "-A", "wms", "worker", "--pool", "solo", "--loglevel", "INFO"],
-                cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
-            )
-        try:
-            web_log = folder / "web.log"
-            args = [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "deploy" / "gunicorn.conf.py"), "wms.wsgi"]
-            with serving(args, env, web_log, ready=f"http://{HOST}:{port}/healthz"):
-                wait_for(lambda: b"ready." in worker_log.read_bytes(), "the Celery worker to be ready", worker_log)
-                yield Stack(f"http://{HOST}:{port}", env, catalog["token"], catalog["product"], catalog["locations"],
-                            web_log, worker_log, metrics_dir)
-        finally:
-            stop(worker)
+        web_log = folder / "web.log"
+        args = [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "deploy" / "gunicorn.conf.py"), "wms.wsgi"]
+        with serving(args, env, web_log, ready=f"http://{HOST}:{port}/healthz"):
+            wait_for(lambda: b"ready." in worker_log.read_bytes(), "the Celery worker to be ready", worker_log)
+            yield Stack(f"http://{HOST}:{port}", env, catalog["token"], catalog["product"], catalog["locations"],
+                        web_log, worker_log, metrics_dir)
     finally:
-        _admin(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
-
-
-def _admin(sql: str) -> None:
-    connection = psycopg2.connect(dbname="postgres", **PG)
-    connection.autocommit = True
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute(sql)
-    finally:
-        connection.close()
+        stop(worker)
 
 
 def wait_for(condition, what: str, log: Path, timeout: float = 30):
