@@ -1,4 +1,3 @@
-import importlib
 from unittest import mock
 
 import pytest
@@ -6,7 +5,8 @@ from django.db import connection
 
 pytest_plugins = ["tests.fixtures"]
 
-_append_only = importlib.import_module("ledger.migrations.0002_head_and_append_only")
+# SQLite's triggers that refuse a change to an append-only table (the ledger's, the anchors', ...).
+_REFUSING_TRIGGERS = "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND sql LIKE '%RAISE(ABORT%'"
 
 
 def pytest_collection_modifyitems(config, items):
@@ -21,8 +21,9 @@ def pytest_collection_modifyitems(config, items):
 
 @pytest.fixture(autouse=True, scope="session")
 def _let_test_flush_empty_the_ledger():
-    """Transactional tests end by emptying every table, which the ledger's triggers refuse by
-    design. Let only that test-teardown flush through; everything else still meets the triggers."""
+    """Transactional tests end by emptying every table, which the append-only tables' triggers
+    refuse by design. Let only that test-teardown flush through; everything else still meets the
+    triggers (on SQLite they are dropped for the flush and made again from their own SQL)."""
     original = type(connection.ops).execute_sql_flush
 
     def flush(ops, sql_list):
@@ -34,14 +35,16 @@ def _let_test_flush_empty_the_ledger():
                 finally:
                     with ops.connection.cursor() as reset:
                         reset.execute("RESET session_replication_role")
-            for statement in _append_only.SQLITE_DROP:
-                cursor.execute(statement)
+            cursor.execute(_REFUSING_TRIGGERS)
+            triggers = cursor.fetchall()
+            for name, _ in triggers:
+                cursor.execute(f'DROP TRIGGER "{name}"')
             try:
                 return original(ops, sql_list)
             finally:
                 with ops.connection.cursor() as recreate:
-                    for statement in _append_only.SQLITE_CREATE:
-                        recreate.execute(statement)
+                    for _, sql in triggers:
+                        recreate.execute(sql)
 
     with mock.patch.object(type(connection.ops), "execute_sql_flush", flush):
         yield

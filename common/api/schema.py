@@ -109,6 +109,13 @@ ERROR_EXAMPLES: dict[str, tuple[int, str, dict]] = {
             "A reversal cannot be dated before the movement it reverses (2026-11-25T09:30:00+00:00)."
         ]},
     }),
+    "nothing_to_anchor": (409, "The ledger is empty", {
+        "code": "nothing_to_anchor", "detail": "The ledger is empty: there is no head to anchor yet.",
+    }),
+    "signing_key_not_set": (404, "Anchors are unsigned", {
+        "code": "signing_key_not_set",
+        "detail": "Anchors are not signed here: no signing key is set (WMS_ANCHOR_SIGNING_KEY).",
+    }),
     "request_too_large": (413, "The body is too large", {
         "code": "request_too_large",
         "detail": "The request body is larger than the 10,485,760 bytes the API accepts; send the movements in smaller batches.",

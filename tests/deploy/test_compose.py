@@ -26,6 +26,8 @@ PROCESSES = ("web", "worker", "beat")
 # paths and the debug switch (not for production), and what deploy/Dockerfile sets in the image
 # (where it collected the static files; production mode required), which compose must not override.
 NOT_FROM_COMPOSE = {"WMS_SQLITE_PATH", "WMS_SQLITE_TEST_PATH", "DJANGO_DEBUG", "DJANGO_STATIC_ROOT", "WMS_REQUIRE_PRODUCTION"}
+# Secrets only the processes that use them are given (the beat only queues the anchor's task).
+ONLY_WHERE_USED = {"WMS_ANCHOR_SIGNING_KEY": {"web", "worker"}}
 
 
 def _compose(env_file: Path) -> subprocess.CompletedProcess:
@@ -117,9 +119,12 @@ def test_the_app_is_given_every_setting_it_reads(config):
     source = "\n".join(path.read_text() for path in (ROOT / "wms" / "settings").glob("*.py"))
     read = set(re.findall(r"\b(?:env_str|env_bool|env_int|env_list|_rate)\(\s*\"([A-Z][A-Z0-9_]*)\"", source))
     assert {"DJANGO_SECRET_KEY", "DATABASE_URL", "CELERY_BROKER_URL"} <= read, "the pattern still finds the settings"
+    assert set(ONLY_WHERE_USED) <= read
     for name in PROCESSES:
-        missing = read - NOT_FROM_COMPOSE - set(config["services"][name]["environment"])
-        assert not missing, f"{name} is not given {sorted(missing)}"
+        given = set(config["services"][name]["environment"])
+        needed = {setting for setting in read - NOT_FROM_COMPOSE if name in ONLY_WHERE_USED.get(setting, PROCESSES)}
+        assert not needed - given, f"{name} is not given {sorted(needed - given)}"
+        assert not {setting for setting, users in ONLY_WHERE_USED.items() if name not in users} & given, name
 
 
 def test_nginx_renders_the_repositorys_template_and_serves_the_images_static_files(config):

@@ -31,6 +31,7 @@ INSTALLED_APPS = [
     "catalog",
     "ledger",
     "projections",
+    "anchors",
     "demo",
     "ops",
 ]

@@ -40,4 +40,6 @@ CELERY_BEAT_SCHEDULE = {
     "projections-catch-up": {"task": "projections.catch_up", "schedule": 10.0},
     # The chain is walked every night; the result is kept (ledger.ChainCheck) and shown at /metrics.
     "ledger-verify-chain": {"task": "ledger.verify_chain", "schedule": crontab(hour=2, minute=30)},
+    # The head is attested at the end of each day, UTC (anchors.Anchor; unchanged since the last: no new one).
+    "anchors-anchor-ledger": {"task": "anchors.anchor_ledger", "schedule": crontab(hour=23, minute=59)},
 }
