@@ -1,0 +1,159 @@
+"""The reports over HTTP: the stock report (JSON, CSV, XLSX) and the stock-over-time chart (SVG,
+or its data as JSON). The format is chosen by ``?format=`` or the ``Accept`` header; an error is
+always the one JSON error body, whatever format was asked for."""
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework.exceptions import ValidationError
+from rest_framework.negotiation import DefaultContentNegotiation
+from rest_framework.renderers import JSONRenderer
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.permissions import HasPermission
+from common.api.parsers import refuse_repeated
+from common.api.schema import error_response
+
+from . import serializers
+from .chart import MAX_POINTS
+from .renderers import XLSX, CSVRenderer, SVGRenderer, XLSXRenderer
+from .selectors import Scope, stock_over_time, stock_report
+
+UNKNOWN_FORMAT = "Unknown format {format!r}; use one of {formats}."
+TOO_MANY_POINTS = "The stock changed {points:,} times in this period; a chart draws at most {limit:,}: choose a shorter period."
+_NOT_FOUND = error_response("not_found", description="No such product, location or warehouse (`errors` names it).")
+
+
+class FormatNegotiation(DefaultContentNegotiation):
+    """DRF's negotiation (``?format=``, else ``Accept``), but an unknown or repeated ``format`` is
+    a 400 naming it, not DRF's 404."""
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        name = self.settings.URL_FORMAT_OVERRIDE
+        refuse_repeated(request.query_params, {name})
+        if request.query_params.get(name) == "":  # DRF would take it for no format; the schema does not
+            self.filter_renderers(renderers, "")
+        return super().select_renderer(request, renderers, format_suffix)
+
+    def filter_renderers(self, renderers, format):
+        kept = [renderer for renderer in renderers if renderer.format == format]
+        if not kept:
+            formats = ", ".join(renderer.format for renderer in renderers)
+            raise ValidationError({"format": [UNKNOWN_FORMAT.format(format=format, formats=formats)]})
+        return kept
+
+
+def _format_parameter(renderers) -> OpenApiParameter:
+    formats = [renderer.format for renderer in renderers]
+    return OpenApiParameter(
+        "format", {"type": "string", "enum": formats}, OpenApiParameter.QUERY,
+        description=f"The answer's format (default `{formats[0]}`); or ask with `Accept`: "
+        + ", ".join(f"`{renderer.media_type}`" for renderer in renderers) + ".",
+    )
+
+
+class _Report(APIView):
+    """Auditors, finance and managers read reports; an error answers as JSON in any format."""
+
+    permission_classes = [HasPermission.for_perms("reports.view_stock_report")]
+    content_negotiation_class = FormatNegotiation
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        if getattr(response, "exception", False):
+            response.accepted_renderer, response.accepted_media_type = JSONRenderer(), JSONRenderer.media_type
+        return response
+
+    def query(self, serializer_class) -> dict:
+        query = serializer_class(data=self.request.query_params)
+        query.is_valid(raise_exception=True)
+        return query.validated_data
+
+
+_REPORT_RENDERERS = [JSONRenderer, CSVRenderer, XLSXRenderer]
+_REPORT_EXAMPLE = {
+    "from": "2026-01-01T00:00:00Z", "to": "2027-01-01T00:00:00Z", "position": 9, "product": 1, "location": None,
+    "warehouse": None, "reconciled": True,
+    "rows": [{
+        "product": 1, "sku": "BOLT-M8", "name": "Hex bolt M8x40", "unit": "ea", "location": 2, "location_code": "A-01",
+        "warehouse": 1, "warehouse_code": "MAIN", "opening": "0.000", "receipts": "0.000", "issues": "120.000",
+        "transfers_in": "1500.000", "transfers_out": "0.000", "count_gains": "0.000", "count_losses": "0.000",
+        "reversals": "0.000", "closing": "1380.000", "movements": 2, "reconciled": True,
+    }],
+    "products": [{
+        "product": 1, "sku": "BOLT-M8", "name": "Hex bolt M8x40", "unit": "ea", "locations": 1, "opening": "0.000",
+        "receipts": "0.000", "issues": "120.000", "transfers_in": "1500.000", "transfers_out": "0.000",
+        "count_gains": "0.000", "count_losses": "0.000", "reversals": "0.000", "closing": "1380.000", "movements": 2,
+        "reconciled": True,
+    }],
+    "total": {
+        "opening": "0.000", "receipts": "0.000", "issues": "120.000", "transfers_in": "1500.000",
+        "transfers_out": "0.000", "count_gains": "0.000", "count_losses": "0.000", "reversals": "0.000",
+        "closing": "1380.000", "movements": 2, "reconciled": True,
+    },
+}
+_DOWNLOAD = OpenApiParameter(
+    "Content-Disposition", {"type": "string"}, OpenApiParameter.HEADER, response=[200],
+    description="CSV and XLSX: `attachment; filename=\"stock-report_FROM_TO.csv\"` (or `.xlsx`).",
+)
+
+
+class StockReportView(_Report):
+    """The auditor's stock report of a period, from the ledger: per product and location, opening
+    + receipts - issues + transfers in - transfers out + count gains - count losses + reversals =
+    closing, each row and total reconciled; as JSON, CSV or XLSX."""
+
+    renderer_classes = _REPORT_RENDERERS
+
+    @extend_schema(
+        parameters=[serializers.StockReportQuerySerializer, _format_parameter(_REPORT_RENDERERS), _DOWNLOAD],
+        responses={
+            (200, "application/json"): OpenApiResponse(serializers.StockReportSerializer, description=(
+                "The report; CSV and XLSX lay out the same lines: each product's rows, its total, then the total."
+            ), examples=[
+                OpenApiExample("BOLT-M8 over a year", _REPORT_EXAMPLE, response_only=True, status_codes=["200"]),
+            ]),
+            (200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description="The lines under one header row."),
+            (200, XLSX): OpenApiResponse(OpenApiTypes.BINARY, description="A workbook: the lines, and the period."),
+            (404, "application/json"): _NOT_FOUND,
+        },
+    )
+    def get(self, request):
+        query = self.query(serializers.StockReportQuerySerializer)
+        scope = Scope(query.get("product"), query.get("location"), query.get("warehouse"))
+        report = stock_report(start=query["from"], end=query["to"], scope=scope, position=query.get("position"))
+        response = Response(serializers.StockReportSerializer(report).data)
+        extension = request.accepted_renderer.format
+        if extension != "json":
+            name = f"stock-report_{report.start:%Y%m%dT%H%M}_{report.end:%Y%m%dT%H%M}.{extension}"
+            response["Content-Disposition"] = f'attachment; filename="{name}"'
+        return response
+
+
+_CHART_RENDERERS = [SVGRenderer, JSONRenderer]
+
+
+class StockChartView(_Report):
+    """A product's stock over a period at a location, a warehouse or every location, from the
+    ledger: an SVG step line through every change (a dot at each), or its points as JSON."""
+
+    renderer_classes = _CHART_RENDERERS
+
+    @extend_schema(
+        parameters=[serializers.StockChartQuerySerializer, _format_parameter(_CHART_RENDERERS)],
+        responses={
+            (200, "image/svg+xml"): OpenApiResponse(OpenApiTypes.STR, description="The chart."),
+            (200, "application/json"): OpenApiResponse(
+                serializers.StockChartSerializer, description="The chart (SVG), or the points it draws (JSON).",
+            ),
+            (404, "application/json"): _NOT_FOUND,
+        },
+    )
+    def get(self, request):
+        query = self.query(serializers.StockChartQuerySerializer)
+        series = stock_over_time(
+            product=query["product"], start=query["from"], end=query["to"],
+            scope=Scope(location=query.get("location"), warehouse=query.get("warehouse")), position=query.get("position"),
+        )
+        if len(series.points) > MAX_POINTS:
+            raise ValidationError({"from": [TOO_MANY_POINTS.format(points=len(series.points), limit=MAX_POINTS)]})
+        return Response(serializers.StockChartSerializer(series).data)

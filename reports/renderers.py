@@ -1,0 +1,128 @@
+"""The reports in the formats besides JSON, as DRF renderers of the JSON answer (so every format
+says the same): the stock report as CSV and XLSX, the chart as SVG.
+
+CSV and XLSX lay the report out as lines in reading order: each product's rows, then that
+product's total, then the report's total, under one header row. A line's ``line`` column says
+which it is. CSV writes every value as JSON does (decimals with their three places, text
+verbatim); XLSX writes quantities and counts as numbers with a number format, text always as text
+(a name beginning with ``=`` is no formula), and the period on a second sheet.
+"""
+import csv
+import io
+from decimal import Decimal
+
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
+from rest_framework.renderers import BaseRenderer
+
+from .chart import stock_chart_svg
+from .selectors import QUANTITIES
+
+TEXT, NUMBER, QUANTITY, FLAG = "text", "number", "quantity", "flag"
+COLUMNS = (  # (name, type, width in characters)
+    ("line", TEXT, 14), ("product", NUMBER, 9), ("sku", TEXT, 16), ("name", TEXT, 28), ("unit", TEXT, 6),
+    ("location", NUMBER, 9), ("location_code", TEXT, 14), ("warehouse", NUMBER, 10), ("warehouse_code", TEXT, 14),
+    *((name, QUANTITY, 15) for name in QUANTITIES),
+    ("movements", NUMBER, 10), ("reconciled", FLAG, 10),
+)
+ROW, PRODUCT_TOTAL, TOTAL = "location", "product total", "total"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+QUANTITY_FORMAT = "#,##0.000"
+NUMBER_FORMAT = "0"
+
+
+def report_lines(report: dict):
+    """The report's lines in reading order, each a dict of ``COLUMNS`` (those it has)."""
+    totals = {total["product"]: total for total in report["products"]}
+    rows = report["rows"]
+    for index, row in enumerate(rows):
+        yield {"line": ROW, **row}
+        if index + 1 == len(rows) or rows[index + 1]["product"] != row["product"]:
+            yield {"line": PRODUCT_TOTAL, **totals[row["product"]]}
+    yield {"line": TOTAL, **report["total"]}
+
+
+def _csv_value(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+class CSVRenderer(BaseRenderer):
+    """The stock report as CSV (RFC 4180: comma, double quotes, CRLF), UTF-8."""
+
+    media_type = "text/csv"
+    format = "csv"
+    charset = "utf-8"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None) -> bytes:
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(name for name, _, _ in COLUMNS)
+        for line in report_lines(data):
+            writer.writerow(_csv_value(line.get(name)) for name, _, _ in COLUMNS)
+        return out.getvalue().encode(self.charset)
+
+
+def _cell(sheet, value, kind: str, bold: Font | None) -> WriteOnlyCell:
+    if kind == QUANTITY and value is not None:
+        value = Decimal(value)
+    cell = WriteOnlyCell(sheet, value=value)
+    if kind == TEXT and value is not None:
+        cell.data_type = "s"  # openpyxl would take text beginning with "=" for a formula
+    elif kind == QUANTITY:
+        cell.number_format = QUANTITY_FORMAT
+    elif kind == NUMBER:
+        cell.number_format = NUMBER_FORMAT
+    if bold is not None:
+        cell.font = bold
+    return cell
+
+
+class XLSXRenderer(BaseRenderer):
+    """The stock report as an Excel workbook: the sheet "Stock report" (a header row, frozen and
+    filtered; bold totals), and "Period" (what the report covers)."""
+
+    media_type = XLSX
+    format = "xlsx"
+    charset = None
+    render_style = "binary"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None) -> bytes:
+        book = Workbook(write_only=True)
+        sheet = book.create_sheet("Stock report")
+        bold = Font(bold=True)
+        lines = list(report_lines(data))
+        for index, (_, _, width) in enumerate(COLUMNS, start=1):
+            sheet.column_dimensions[get_column_letter(index)].width = width
+        sheet.freeze_panes = "A2"
+        sheet.auto_filter.ref = f"A1:{get_column_letter(len(COLUMNS))}{len(lines) + 1}"
+        sheet.append([_cell(sheet, name, TEXT, bold) for name, _, _ in COLUMNS])
+        for line in lines:
+            emphasis = bold if line["line"] != ROW else None
+            sheet.append([_cell(sheet, line.get(name), kind, emphasis) for name, kind, _ in COLUMNS])
+        period = book.create_sheet("Period")
+        period.column_dimensions["A"].width, period.column_dimensions["B"].width = 12, 90
+        for name in ("from", "to", "position", "product", "location", "warehouse", "reconciled"):
+            period.append([_cell(period, name, TEXT, bold), data[name]])
+        period.append([_cell(period, "figures", TEXT, bold), _cell(period, (
+            "opening + receipts - issues + transfers_in - transfers_out + count_gains - count_losses + reversals"
+            " = closing; from inclusive, to exclusive, in business time (UTC)"), TEXT, None)])
+        out = io.BytesIO()
+        book.save(out)
+        return out.getvalue()
+
+
+class SVGRenderer(BaseRenderer):
+    """The stock-over-time chart as SVG."""
+
+    media_type = "image/svg+xml"
+    format = "svg"
+    charset = "utf-8"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None) -> bytes:
+        return stock_chart_svg(data)

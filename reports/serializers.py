@@ -1,0 +1,208 @@
+"""The reports' query parameters, and their answers as JSON (which the CSV, XLSX and SVG renderers
+lay out in their own way).
+
+The answers' fields are declared for the schema; ``to_representation`` writes them directly, as
+``ledger.serializers.MovementSerializer`` does: a report of the whole ledger has a row per
+product-location, and DRF's field-by-field path would cost more than the report's SQL.
+"""
+from decimal import Decimal
+
+from rest_framework import serializers
+
+from catalog.models import QUANTITY
+from common.api.parsers import refuse_repeated
+from common.ids import MAX_ID
+
+from .selectors import QUANTITIES, Figures, StockReport, StockSeries
+
+# A figure: a quantity, or a total of quantities (which may pass one quantity's digits).
+FIGURE = {"max_digits": None, "decimal_places": QUANTITY["decimal_places"]}
+_QUANTUM = Decimal(1).scaleb(-FIGURE["decimal_places"])
+AFTER_FROM = "Must be after 'from': a period runs from 'from' (inclusive) to 'to' (exclusive)."
+
+
+def _quantity(value: Decimal) -> str:
+    return format(value.quantize(_QUANTUM), "f")
+
+
+_datetime = serializers.DateTimeField().to_representation  # ISO 8601 in UTC, with Z
+
+
+def _with_from(serializer_class):
+    """The answer's ``from_`` field (``from`` is a Python keyword) named ``from``, in its place."""
+    serializer_class._declared_fields = {
+        ("from" if name == "from_" else name): field for name, field in serializer_class._declared_fields.items()
+    }
+    return serializer_class
+
+
+def _id(min_value: int = 1, **kwargs) -> serializers.IntegerField:
+    return serializers.IntegerField(min_value=min_value, max_value=MAX_ID, required=False, **kwargs)
+
+
+_PERIOD_FIELDS = {
+    "from": serializers.DateTimeField(
+        help_text="The period's start in business time, inclusive: ISO 8601 (a date alone is its midnight, UTC)."
+    ),
+    "to": serializers.DateTimeField(
+        help_text="The period's end in business time, exclusive (the next period's `from`); after `from`."
+    ),
+    "position": _id(
+        min_value=0,
+        help_text="Record time: only movements recorded up to this ledger position count (default: the head). "
+        "The answer names the position it read up to; pass it again to reproduce the figures later.",
+    ),
+    "location": _id(help_text="Only this location; one that does not exist is a 404 `not_found`."),
+    "warehouse": _id(help_text="Only this warehouse's locations; one that does not exist is a 404 `not_found`."),
+}
+
+
+class _PeriodQuery(serializers.Serializer):
+    def to_internal_value(self, data):
+        refuse_repeated(data, set(self.fields))
+        return super().to_internal_value(data)
+
+    def validate(self, attrs):
+        if attrs["to"] <= attrs["from"]:
+            raise serializers.ValidationError({"to": [AFTER_FROM]})
+        return attrs
+
+
+StockReportQuerySerializer = type("StockReportQuerySerializer", (_PeriodQuery,), {
+    "__doc__": "A period, a record time and a scope: a product, a location, a warehouse, several (each narrows "
+    "the others) or none (every product at every location).",
+    **_PERIOD_FIELDS,
+    "product": _id(help_text="Only this product; one that does not exist is a 404 `not_found`."),
+})
+
+StockChartQuerySerializer = type("StockChartQuerySerializer", (_PeriodQuery,), {
+    "__doc__": "A product, a period, a record time and where: a location, a warehouse, or every location.",
+    **_PERIOD_FIELDS,
+    "product": serializers.IntegerField(
+        min_value=1, max_value=MAX_ID, help_text="The product; one that does not exist is a 404 `not_found`."
+    ),
+})
+
+
+class FiguresSerializer(serializers.Serializer):
+    """Quantities are decimal strings; outflows (issues, transfers out, count losses) are positive
+    and taken off; ``reversals`` is signed."""
+
+    opening = serializers.DecimalField(**FIGURE, help_text="Stock as of `from`: every movement dated before it.")
+    receipts = serializers.DecimalField(**FIGURE)
+    issues = serializers.DecimalField(**FIGURE)
+    transfers_in = serializers.DecimalField(**FIGURE)
+    transfers_out = serializers.DecimalField(**FIGURE)
+    count_gains = serializers.DecimalField(**FIGURE, help_text="Counts that found more than expected.")
+    count_losses = serializers.DecimalField(**FIGURE, help_text="Counts that found less than expected.")
+    reversals = serializers.DecimalField(**FIGURE, help_text="The signed change of reversals, whatever they reverse.")
+    closing = serializers.DecimalField(**FIGURE, help_text="Stock as of `to`: every movement dated before it.")
+    movements = serializers.IntegerField(help_text="Legs of movements in the period behind the flows.")
+    reconciled = serializers.BooleanField(
+        help_text="opening + receipts - issues + transfers_in - transfers_out + count_gains - count_losses + reversals "
+        "= closing, opening and closing summed by business time alone, the flows by kind."
+    )
+
+
+
+def _figures(figures: Figures) -> dict:
+    """``FiguresSerializer``'s fields."""
+    body = {name: _quantity(getattr(figures, name)) for name in QUANTITIES}
+    return {**body, "movements": figures.movements, "reconciled": figures.reconciled}
+
+
+class ProductFields(serializers.Serializer):
+    product = serializers.IntegerField()
+    sku = serializers.CharField()
+    name = serializers.CharField()
+    unit = serializers.CharField()
+
+
+class ReportRowSerializer(ProductFields, FiguresSerializer):
+    location = serializers.IntegerField()
+    location_code = serializers.CharField()
+    warehouse = serializers.IntegerField()
+    warehouse_code = serializers.CharField()
+
+
+class ProductTotalSerializer(ProductFields, FiguresSerializer):
+    locations = serializers.IntegerField(help_text="Rows (locations) this total adds up.")
+
+
+@_with_from
+class StockReportSerializer(serializers.Serializer):
+    """A row per product-location that held stock at `from` or moved in the period, each product's
+    total over its rows, and the report's total (a sum over every product and unit: a check figure)."""
+
+    from_ = serializers.DateTimeField()
+    to = serializers.DateTimeField()
+    position = serializers.IntegerField(help_text="The ledger position read up to (record time).")
+    product = serializers.IntegerField(allow_null=True)
+    location = serializers.IntegerField(allow_null=True)
+    warehouse = serializers.IntegerField(allow_null=True)
+    reconciled = serializers.BooleanField(help_text="Every row and every total is reconciled.")
+    rows = ReportRowSerializer(many=True)
+    products = ProductTotalSerializer(many=True)
+    total = FiguresSerializer()
+
+    def to_representation(self, report: StockReport) -> dict:
+        return {
+            "from": _datetime(report.start),
+            "to": _datetime(report.end),
+            "position": report.position,
+            "product": report.scope.product,
+            "location": report.scope.location,
+            "warehouse": report.scope.warehouse,
+            "reconciled": report.reconciled,
+            "rows": [
+                {
+                    "product": r.product, "sku": r.sku, "name": r.name, "unit": r.unit,
+                    "location": r.location, "location_code": r.location_code,
+                    "warehouse": r.warehouse, "warehouse_code": r.warehouse_code,
+                    **_figures(r.figures),
+                }
+                for r in report.rows
+            ],
+            "products": [
+                {
+                    "product": p.product, "sku": p.sku, "name": p.name, "unit": p.unit, "locations": p.locations,
+                    **_figures(p.figures),
+                }
+                for p in report.products
+            ],
+            "total": _figures(report.total),
+        }
+
+
+class StockPointSerializer(serializers.Serializer):
+    at = serializers.DateTimeField(help_text="A business time at which the stock in scope changed.")
+    quantity = serializers.DecimalField(**FIGURE, help_text="On hand in scope after every movement dated then.")
+
+
+@_with_from
+class StockChartSerializer(serializers.Serializer):
+    """The chart's data: the stock at `from`, after each change in the period, and at `to`."""
+
+    product = serializers.IntegerField()
+    sku = serializers.CharField()
+    name = serializers.CharField()
+    unit = serializers.CharField()
+    location = serializers.IntegerField(allow_null=True)
+    warehouse = serializers.IntegerField(allow_null=True)
+    where = serializers.CharField(help_text="The scope, for a person: `MAIN/A-01`, `warehouse MAIN`, `every location`.")
+    from_ = serializers.DateTimeField()
+    to = serializers.DateTimeField()
+    position = serializers.IntegerField(help_text="The ledger position read up to (record time).")
+    opening = serializers.DecimalField(**FIGURE)
+    closing = serializers.DecimalField(**FIGURE)
+    points = StockPointSerializer(many=True, help_text="In time order; none where the stock did not change.")
+
+    def to_representation(self, series: StockSeries) -> dict:
+        product = series.product
+        return {
+            "product": product.pk, "sku": product.sku, "name": product.name, "unit": product.unit,
+            "location": series.scope.location, "warehouse": series.scope.warehouse, "where": series.where,
+            "from": _datetime(series.start), "to": _datetime(series.end), "position": series.position,
+            "opening": _quantity(series.opening), "closing": _quantity(series.closing),
+            "points": [{"at": _datetime(p.at), "quantity": _quantity(p.quantity)} for p in series.points],
+        }
