@@ -28,7 +28,7 @@ from catalog.models import Location, Warehouse
 from common.ids import MAX_ID
 
 from .legs import LEGS, placed_legs, route
-from .models import ChainCheck, LedgerHead, Movement, MovementKind, StockLevel
+from .models import ChainCheck, LedgerHead, Movement, MovementKind, PeriodClose, StockLevel
 
 logger = logging.getLogger(__name__)
 
@@ -432,7 +432,7 @@ class StockLevelAdmin(AutocompleteFilterMedia, ReadOnlyAdmin):
 @admin.register(LedgerHead)
 class LedgerHeadAdmin(ReadOnlyAdmin):
     refusal = "The ledger head moves only when movements are posted."
-    list_display = ("position", "hash", "recorded_at")
+    list_display = ("position", "hash", "recorded_at", "closed_before")
 
 
 @admin.register(ChainCheck)
@@ -443,3 +443,16 @@ class ChainCheckAdmin(ReadOnlyAdmin):
     list_display = ("checked_at", "intact", "events", "head_position", "first_broken_position", "problem_code")
     list_filter = ("intact",)
     date_hierarchy = "checked_at"
+
+
+@admin.register(PeriodClose)
+class PeriodCloseAdmin(ReadOnlyAdmin):
+    """The record of closing the books (and reopening them), newest first: closed and reopened in the
+    API only, where the rules and the four eyes are kept."""
+
+    refusal = "A period close is a record; close or reopen the books through the API, as a new row."
+    list_display = ("sequence", "action", "through", "closed_before", "user", "recorded_at", "reason")
+    list_filter = ("action",)
+    list_select_related = ("user",)
+    ordering = ("-sequence",)
+    date_hierarchy = "recorded_at"

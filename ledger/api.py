@@ -24,10 +24,11 @@ from common.api.schema import (
 from common.ids import MAX_ID
 
 from . import metrics, serializers
+from .closes import period_close, period_reopen
 from .errors import MovementInvalid, RecordNotFound
 from .export import export_lines
 from .filters import MovementFilter
-from .models import Movement
+from .models import Movement, PeriodClose
 from .parsing import (
     FIELDS_BY_KIND,
     MAX_KEY,
@@ -97,8 +98,9 @@ _MOVEMENT_EXAMPLE = {
 _POSTING_ERRORS = {
     400: error_response("validation_error", "malformed_request", "inactive_product", "inactive_location",
                         description="Invalid input (`errors` names each field; in a batch, `item` names the movement)."),
-    409: error_response("insufficient_stock", "on_hand_limit",
-                        description="Valid, but the ledger refuses it: stock would go below zero, or past the limit."),
+    409: error_response("insufficient_stock", "on_hand_limit", "period_closed",
+                        description="Valid, but the ledger refuses it: stock would go below zero, or past the limit, "
+                        "or a movement is dated inside a closed period."),
     404: error_response("not_found", description="No such product or location (`errors` names the field; in a batch, `item` the movement)."),
     422: error_response("idempotency_key_reused", description="The `Idempotency-Key` was used before with another body."),
 }
@@ -234,8 +236,9 @@ class MovementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
             404: error_response("not_found", description="No movement at this position."),
             409: error_response(
                 "insufficient_stock", "on_hand_limit", "already_reversed", "reversal_not_allowed", "reversal_before_original",
+                "period_closed",
                 description="Valid, but the ledger refuses it: already reversed, itself a reversal, dated before its "
-                "original, or stock would go below zero.",
+                "original or inside a closed period, or stock would go below zero.",
             ),
             422: _POSTING_ERRORS[422],
         },
@@ -309,3 +312,88 @@ class LedgerVerifyView(APIView):
         query = serializers.VerifyQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         return Response(chain_check(expect=query.validated_data.get("expect")).as_dict())
+
+
+CLOSE_ID = OpenApiParameter(
+    "id", {"type": "integer", "minimum": 1, "maximum": MAX_ID}, OpenApiParameter.PATH,
+    description="The close's place in the chain of closes (from 1).",
+)
+_CLOSE_EXAMPLE = {
+    "id": 3, "action": "close", "through": "2026-10-31", "closed_before": "2026-11-01T00:00:00Z",
+    "head_position": 1204, "head_hash": "bc3fc027e152c04fe91666d96e14cb88c5bb38d9a3c4ef9ce7dea7e9d46b675b",
+    "user": 5, "recorded_at": "2026-11-03T08:15:02.118203Z", "reason": "October closed after the stock count",
+    "hash": "7d1e0c5b2a4f3e6d9c8b7a6f5e4d3c2b1a0f9e8d7c6b5a4f3e2d1c0b9a8f7e6d",
+}
+
+
+class ClosePagination(CursorPagination):
+    """The closes, newest (the one in force) first."""
+
+    ordering = "-sequence"
+    page_size = 100
+    page_size_query_param = "page_size"
+    max_page_size = 1000
+
+
+def _close_input(request) -> dict:
+    query = serializers.CloseInputSerializer(data=request.data)
+    query.is_valid(raise_exception=True)
+    return query.validated_data
+
+
+@extend_schema_view(
+    list=extend_schema(description="Every close and reopening of the books, newest (the one in force) first."),
+    retrieve=extend_schema(parameters=[CLOSE_ID]),
+)
+class PeriodCloseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Closing the books through a date (finance) and reopening them (managers, never their own
+    close): an append-only record with a chain of its own. Nothing here is changed or deleted."""
+
+    queryset = PeriodClose.objects.all()
+    serializer_class = serializers.PeriodCloseSerializer
+    pagination_class = ClosePagination
+    # What each action needs; reading needs view_periodclose.
+    PERMISSIONS = {"create": "ledger.close_period", "reopen": "ledger.reopen_period"}
+
+    def get_permissions(self):
+        return [HasPermission.for_perms(self.PERMISSIONS.get(self.action, "ledger.view_periodclose"))()]
+
+    @extend_schema(
+        request=serializers.CloseInputSerializer,
+        responses={
+            201: OpenApiResponse(serializers.PeriodCloseSerializer, description="Closed: no movement may be dated on or before `through`."),
+            409: error_response("period_already_closed", description="The books are already closed through that date or a later one."),
+        },
+        examples=[
+            OpenApiExample("October", {"through": "2026-10-31", "reason": "October closed after the stock count"}, request_only=True),
+            OpenApiExample("closed", _CLOSE_EXAMPLE, response_only=True, status_codes=["201"]),
+        ],
+    )
+    def create(self, request):
+        """Close the books through a date (finance): afterwards no movement may be dated on or before it."""
+        close = period_close(user=request.user, **_close_input(request))
+        return Response(serializers.PeriodCloseSerializer(close).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=serializers.CloseInputSerializer,
+        responses={
+            201: OpenApiResponse(serializers.PeriodCloseSerializer, description="Reopened: the books are closed through `through`."),
+            409: error_response(
+                "period_not_closed", "reopen_by_closer",
+                description="The books are not closed past that date, or the latest close is your own (four eyes).",
+            ),
+        },
+        examples=[
+            OpenApiExample("back to September", {"through": "2026-09-30", "reason": "late supplier credit for October"}, request_only=True),
+            OpenApiExample("reopened", {
+                **_CLOSE_EXAMPLE, "id": 4, "action": "reopen", "through": "2026-09-30", "closed_before": "2026-10-01T00:00:00Z",
+                "user": 7, "reason": "late supplier credit for October",
+            }, response_only=True, status_codes=["201"]),
+        ],
+    )
+    @action(detail=False, methods=["post"])
+    def reopen(self, request):
+        """Reopen the books back to an earlier date (managers), recorded as a new row; never by the person
+        who made the latest close."""
+        close = period_reopen(user=request.user, **_close_input(request))
+        return Response(serializers.PeriodCloseSerializer(close).data, status=status.HTTP_201_CREATED)

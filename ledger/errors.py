@@ -152,3 +152,73 @@ class ReversalBeforeOriginal(DomainError):
     def __init__(self, *, movement_id: int, occurred_at: str):
         message = self.MESSAGE.format(occurred_at=occurred_at)
         super().__init__(message, movement=movement_id, errors={"occurred_at": [message]})
+
+
+def close_facts(close) -> dict:
+    """What a refusal says of a period close (``ledger.models.PeriodClose``): enough to find it and
+    the person who made it."""
+    return {
+        "id": close.sequence, "action": close.action, "through": close.through.isoformat(),
+        "closed_before": close.closed_before.isoformat(), "user": close.user_id, "username": close.user.get_username(),
+        "recorded_at": close.recorded_at.isoformat(),
+    }
+
+
+def _naming(close) -> str:
+    verb = "closed" if close.action == "close" else "reopened"
+    return f"{close.action} {close.sequence}, {verb} by {close.user.get_username()} at {close.recorded_at.isoformat()}"
+
+
+class CloseInvalid(MovementInvalid):
+    """Input that cannot be a close or a reopening; ``errors`` maps fields to messages."""
+
+
+class PeriodClosed(DomainError):
+    """A movement dated inside the closed period: on or before the date the books are closed through."""
+
+    status = 409
+    code = "period_closed"
+    MESSAGE = "The books are closed through {through} ({naming}); no movement may be dated {occurred_at}."
+
+    def __init__(self, *, close, occurred_at: datetime):
+        super().__init__(
+            self.MESSAGE.format(through=close.through.isoformat(), naming=_naming(close), occurred_at=occurred_at.isoformat()),
+            close=close_facts(close), occurred_at=occurred_at.isoformat(),
+        )
+
+
+class PeriodAlreadyClosed(DomainError):
+    """A close through a date the books are already closed through: closing only moves forward."""
+
+    status = 409
+    code = "period_already_closed"
+    MESSAGE = "The books are already closed through {through} ({naming}); a new close must be through a later date."
+
+    def __init__(self, *, close):
+        super().__init__(self.MESSAGE.format(through=close.through.isoformat(), naming=_naming(close)), close=close_facts(close))
+
+
+class PeriodNotClosed(DomainError):
+    """A reopening back to a date that is not before the date the books are closed through."""
+
+    status = 409
+    code = "period_not_closed"
+    NOTHING = "The books are not closed; there is nothing to reopen."
+    MESSAGE = "The books are closed through {through} ({naming}); a reopening goes back to an earlier date."
+
+    def __init__(self, *, close):
+        if close is None:
+            super().__init__(self.NOTHING)
+        else:
+            super().__init__(self.MESSAGE.format(through=close.through.isoformat(), naming=_naming(close)), close=close_facts(close))
+
+
+class ReopenByCloser(DomainError):
+    """Four eyes: the person who made a close does not reopen it."""
+
+    status = 409
+    code = "reopen_by_closer"
+    MESSAGE = "You made {naming}; another person who may reopen periods must reopen it."
+
+    def __init__(self, *, close):
+        super().__init__(self.MESSAGE.format(naming=_naming(close)), close=close_facts(close))

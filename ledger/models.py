@@ -170,6 +170,11 @@ class LedgerHead(models.Model):
     recorded_at = models.DateTimeField(
         null=True, blank=True, help_text="When the last event was recorded: recorded times never decrease along positions."
     )
+    closed_before = models.DateTimeField(
+        null=True, blank=True,
+        help_text="No movement may be dated before this (the latest period close's); kept here because every "
+        "posting locks this row last, so it reads the value a close committed (see ``ledger.closes``).",
+    )
 
     class Meta:
         constraints = [models.CheckConstraint(condition=Q(id=1), name="ledgerhead_single_row")]
@@ -202,3 +207,64 @@ class ChainCheck(models.Model):
         if not self._state.adding:
             raise ImmutableError("A chain check is a record; it is never changed.")
         super().save(*args, **kwargs)
+
+
+_CLOSE_IS_RECORD = "A period close is a record; reopen with a new one instead."
+
+
+class PeriodCloseQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise ImmutableError(_CLOSE_IS_RECORD)
+
+    def delete(self):
+        raise ImmutableError(_CLOSE_IS_RECORD)
+
+
+class CloseAction(models.TextChoices):
+    CLOSE = "close", "close"
+    REOPEN = "reopen", "reopen"
+
+
+class PeriodClose(models.Model):
+    """One event in the record of closing the books: a close through a date, or a reopening back to
+    an earlier date. Never changed or removed (the ORM refuses, admin is read-only, database
+    triggers refuse UPDATE and DELETE); a chain of its own links the rows (``ledger.closes``).
+
+    After the latest row, no movement may be dated before ``closed_before``: the start of the day
+    after ``through`` in the books' time zone (stored, so a later change of zone leaves it as it was).
+    """
+
+    sequence = models.BigIntegerField(primary_key=True, editable=False, help_text="Gap-free order of the closes, from 1.")
+    action = models.CharField(max_length=8, choices=CloseAction.choices)
+    through = models.DateField(help_text="The books are closed through this business date, inclusive, after this row.")
+    closed_before = models.DateTimeField(help_text="The start of the day after ``through``, in the books' time zone.")
+    head_position = models.BigIntegerField(help_text="The ledger's head when this was recorded.")
+    head_hash = models.CharField(max_length=64, help_text="The ledger's chain link at ``head_position``.")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="period_closes")
+    recorded_at = models.DateTimeField()
+    reason = models.TextField()
+    hash = models.CharField(max_length=64, help_text="SHA-256 chain link over this row and the previous close's link.")
+
+    objects = PeriodCloseQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["sequence"]
+        permissions = [
+            ("close_period", "Can close the books through a date"),
+            ("reopen_period", "Can reopen a closed period (never one's own close)"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(action__in=[a.value for a in CloseAction]), name="periodclose_action_known"),
+            models.CheckConstraint(condition=~Q(reason=""), name="periodclose_reason_given"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.sequence} {self.action} through {self.through.isoformat()}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise ImmutableError(_CLOSE_IS_RECORD)
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ImmutableError(_CLOSE_IS_RECORD)

@@ -9,8 +9,11 @@ from rest_framework import serializers
 from catalog.models import MONEY, QUANTITY
 from common.ids import MAX_ID
 
+from catalog.serializers import ReadableCharField
+
+from .closes import CLOSE_PROBLEM_CODES
 from .legs import placed_legs
-from .models import Movement, MovementKind
+from .models import Movement, MovementKind, PeriodClose
 from .parsing import MAX_KEY, MAX_REASON, MAX_REFERENCE, POSTABLE_KINDS
 from .selectors import head_position
 from .verification import PROBLEM_CODES, SAVED_HEAD_FORMAT, SAVED_HEAD_PATTERN, SavedHead
@@ -176,8 +179,16 @@ class ExtensionReportSerializer(serializers.Serializer):
     problem = serializers.CharField(allow_null=True, help_text="Why not, for a person.")
 
 
-class ChainReportSerializer(serializers.Serializer):
+class CloseChainReportSerializer(serializers.Serializer):
     intact = serializers.BooleanField()
+    closes = serializers.IntegerField(help_text="Period closes and reopenings verified.")
+    first_broken_sequence = serializers.IntegerField(allow_null=True)
+    problem = serializers.CharField(allow_null=True)
+    problem_code = serializers.ChoiceField(choices=CLOSE_PROBLEM_CODES, allow_null=True)
+
+
+class ChainReportSerializer(serializers.Serializer):
+    intact = serializers.BooleanField(help_text="The movements' chain and the period closes' both.")
     events = serializers.IntegerField()
     head_position = serializers.IntegerField()
     head_hash = serializers.CharField()
@@ -185,3 +196,28 @@ class ChainReportSerializer(serializers.Serializer):
     problem = serializers.CharField(allow_null=True)
     problem_code = serializers.ChoiceField(choices=PROBLEM_CODES, allow_null=True)
     expected_head = ExtensionReportSerializer(allow_null=True, help_text="Given `expect`: whether the ledger extends it.")
+    closes = CloseChainReportSerializer(help_text="The chain of period closes: each link, the ledger head each attests, the head's cutoff.")
+
+
+class PeriodCloseSerializer(serializers.ModelSerializer):
+    """A close of the books through a date, or a reopening back to one: a row of their own chain."""
+
+    id = serializers.IntegerField(source="sequence", help_text="Its place in the chain of closes, from 1.")
+
+    class Meta:
+        model = PeriodClose
+        fields = [
+            "id", "action", "through", "closed_before", "head_position", "head_hash", "user", "recorded_at", "reason", "hash",
+        ]
+        read_only_fields = fields
+
+
+MAX_CLOSE_REASON = 1000
+
+
+class CloseInputSerializer(serializers.Serializer):
+    through = serializers.DateField(
+        help_text="Closing: the last business date closed (inclusive), before today. Reopening: the date the books "
+        "stay closed through, before the one they are closed through now.",
+    )
+    reason = ReadableCharField(multiline=True, max_length=MAX_CLOSE_REASON, help_text="Why; required.")

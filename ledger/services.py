@@ -7,12 +7,13 @@ One path serves a single movement, a batch and a reversal, all or nothing, in on
 2. resolve each new movement into an ``_Intent``: where and when it changes stock (a reversal
    takes its original's legs), refusing a reversal that cannot be;
 3. check the catalog: every product and location exists, and is active unless a reversal corrects
-   a movement made before it was deactivated;
+   a movement made before it was deactivated; and none is dated inside a closed period
+   (``closes``; a reversal dated after the close is how a movement inside it is corrected);
 4. lock the guard rows (``store``), then build each movement's complete ``_Plan`` against the
    locked balances, in order: a count's difference, the balances after, refusing all if any
    balance would go below zero (every ``Shortage`` at once) or past what the ledger holds;
-5. append: write the guard rows, take the head lock last, chain and insert the events, and
-   announce the commit.
+5. append: write the guard rows, take the head lock last (refusing a movement dated inside a
+   period closed meanwhile), chain and insert the events, and announce the commit.
 
 Business time: a movement may be dated in the past (``occurred_at``). Stock as of a business time
 sums every movement dated at or before it, so a backdated movement is checked against the balance
@@ -33,7 +34,7 @@ from django.utils import timezone
 from catalog.selectors import CatalogFacts, catalog_facts
 from common.errors import DomainError
 
-from . import metrics, store
+from . import closes, metrics, store
 from .errors import (
     AlreadyReversed,
     IdempotencyKeyReused,
@@ -172,8 +173,9 @@ def _post(user, movements: list[NewMovement], *, look_for_earlier: bool) -> list
         now = timezone.now()
         intents = _resolve(pending, batch, now)
         facts = _check_catalog(intents, batch)
+        closes.refuse_closed(intents, batch=batch)
         plans, guard_updates = _plan(intents, facts, batch)
-        for plan, movement in zip(plans, _append(user, plans, guard_updates, now), strict=True):
+        for plan, movement in zip(plans, _append(user, plans, guard_updates, now, batch), strict=True):
             results[plan.intent.index] = Posted(movement, replayed=False)
         last_position = results[plans[-1].intent.index].movement.position
         # robust: a failing subscriber (say, a broker that is down) must not fail a committed posting.
@@ -385,9 +387,10 @@ def _timelines(locked: dict[StockKey, GuardRow], intents: list[_Intent]) -> dict
     return timelines
 
 
-def _append(user, plans: list[_Plan], guard_updates: dict[int, GuardUpdate], now: datetime) -> list[Movement]:
+def _append(user, plans: list[_Plan], guard_updates: dict[int, GuardUpdate], now: datetime, batch: bool) -> list[Movement]:
     """Write the guard rows and append the events (``store`` takes the head's lock last and gives
-    them their positions, recorded time and chain links)."""
+    them their positions, recorded time and chain links; it appends nothing dated inside a period
+    closed meanwhile)."""
     rows = []
     for plan in plans:
         intent, movement = plan.intent, plan.intent.movement
@@ -409,7 +412,10 @@ def _append(user, plans: list[_Plan], guard_updates: dict[int, GuardUpdate], now
             "reverses_id": movement.reverses,
         })
         rows.append(row)
-    appended = store.append_chained(rows, guard_updates, now)
+    try:
+        appended = store.append_chained(rows, guard_updates, now)
+    except store.ClosedBefore as held_back:
+        raise closes.refusal_under_lock(plans[held_back.offset].intent, batch=batch) from None
     for movement in appended:  # new events are not reversed: spare the serializer a query
         Movement.reversed_by.related.set_cached_value(movement, None)
     return appended

@@ -5,6 +5,10 @@ Posting locks, in this order and nowhere else:
    (product, location), so two postings never wait on each other in a cycle;
 2. the ledger head, last, just before inserting: positions are handed out in commit order, so a
    reader that remembers "the last position I applied" can never skip a late-committing event.
+   Taking it, a posting reads the head's ``closed_before`` (the latest period close's cutoff) as
+   the last close to commit left it, and appends nothing dated before it (``ClosedBefore``).
+   Recording a period close takes the same lock (``lock_head``), so no close can commit between a
+   posting's check and its commit.
 
 Statements are written by hand because this is the hot path (an ORM statement costs more Python
 than its round trip). They are portable between PostgreSQL and SQLite (3.35+: RETURNING,
@@ -147,14 +151,25 @@ def _latest_sql(given: str, stored: str) -> str:
     return f"max({given}, coalesce({stored}, {given}))"
 
 
+class ClosedBefore(Exception):
+    """The event at ``offset`` among those to append is dated before the head's ``closed_before``,
+    read under the head's lock: inside a closed period. Nothing is appended."""
+
+    def __init__(self, offset: int):
+        super().__init__(f"event {offset} is dated inside a closed period")
+        self.offset = offset
+
+
 @dataclass(frozen=True, slots=True)
 class Reserved:
     """Positions reserved on the head for appending: they follow ``previous_position``, whose
-    chain link is ``previous_hash``, and are recorded at ``recorded_at``."""
+    chain link is ``previous_hash``, and are recorded at ``recorded_at``; nothing may be dated
+    before ``closed_before`` (None: no period is closed)."""
 
     previous_position: int
     previous_hash: str
     recorded_at: datetime
+    closed_before: datetime | None
 
 
 def _write_stock_levels_and_reserve(changed: dict[int, GuardUpdate], count: int, now: datetime) -> Reserved:
@@ -163,11 +178,11 @@ def _write_stock_levels_and_reserve(changed: dict[int, GuardUpdate], count: int,
     statements = _stock_updates(changed)
     statements.append(Statement(
         f"UPDATE {_HEAD} SET position = position + %s, recorded_at = {_latest_sql('%s', 'recorded_at')} "
-        f"WHERE id = 1 RETURNING position, hash, recorded_at",
+        f"WHERE id = 1 RETURNING position, hash, recorded_at, closed_before",
         [count, *[connection.ops.adapt_datetimefield_value(now)] * (1 if connection.vendor == "postgresql" else 2)],
     ))
-    [(position, previous_hash, recorded_at)] = _run(statements)
-    return Reserved(position - count, previous_hash, datetime_from_db(recorded_at))
+    [(position, previous_hash, recorded_at, closed_before)] = _run(statements)
+    return Reserved(position - count, previous_hash, datetime_from_db(recorded_at), datetime_from_db(closed_before))
 
 
 def append_chained(rows: list[dict], changed: dict[int, GuardUpdate], now: datetime) -> list[Movement]:
@@ -176,7 +191,8 @@ def append_chained(rows: list[dict], changed: dict[int, GuardUpdate], now: datet
     name, but for ``position``, ``recorded_at`` and ``hash``, which this fills in.
 
     The recorded time is taken with the head held: ``now``, or the previous event's recorded time if
-    this process's clock is behind it, so recorded times never decrease along positions.
+    this process's clock is behind it, so recorded times never decrease along positions. An event
+    dated before the head's ``closed_before`` raises ``ClosedBefore`` (the caller rolls back).
 
     A single movement on PostgreSQL goes in one round trip: the database takes the head, writes
     the canonical text, hashes it and inserts (``chain.canonical_sql``, held equal to Python's by a
@@ -185,6 +201,10 @@ def append_chained(rows: list[dict], changed: dict[int, GuardUpdate], now: datet
     if connection.vendor == "postgresql" and len(rows) == 1:
         return [_append_one(rows[0], changed, now)]
     reserved = _write_stock_levels_and_reserve(changed, len(rows), now)
+    if reserved.closed_before is not None:
+        for offset, row in enumerate(rows):
+            if row["occurred_at"] < reserved.closed_before:
+                raise ClosedBefore(offset)
     previous_hash = reserved.previous_hash
     for offset, row in enumerate(rows, start=1):
         row["position"] = reserved.previous_position + offset
@@ -208,11 +228,12 @@ def _append_one_sql() -> str:
     columns = ", ".join(f.column for f in _GIVEN)
     link = f"encode(sha256(convert_to(head.hash || E'\\n' || {chain.canonical_sql(Movement, 'e')}, 'UTF8')), 'hex')"
     return f"""
-        WITH head AS (SELECT position, hash, recorded_at FROM {_HEAD} WHERE id = 1 FOR UPDATE),
+        WITH head AS (SELECT position, hash, recorded_at, closed_before FROM {_HEAD} WHERE id = 1 FOR UPDATE),
         e AS (SELECT head.position + 1 AS position, {", ".join(given(f) for f in _GIVEN)} FROM head),
         inserted AS (
             INSERT INTO {_MOVEMENT} (position, {columns}, hash)
             SELECT e.position, {", ".join(f"e.{f.column}" for f in _GIVEN)}, {link} FROM e, head
+            WHERE head.closed_before IS NULL OR e.occurred_at >= head.closed_before
             RETURNING position, hash, recorded_at
         )
         UPDATE {_HEAD} SET position = inserted.position, hash = inserted.hash, recorded_at = inserted.recorded_at
@@ -224,7 +245,10 @@ def _append_one(row: dict, changed: dict[int, GuardUpdate], now: datetime) -> Mo
     row["recorded_at"] = now
     statements = _stock_updates(changed)
     statements.append(Statement(_append_one_sql(), [row[f.attname] for f in _GIVEN]))
-    [(row["position"], row["hash"], row["recorded_at"])] = _run(statements)
+    appended = _run(statements)
+    if not appended:  # the head's cutoff held it back: dated inside a closed period
+        raise ClosedBefore(0)
+    [(row["position"], row["hash"], row["recorded_at"])] = appended
     return _stored([row[attribute] for attribute in _ATTRIBUTES])
 
 
@@ -293,3 +317,16 @@ def _adapted(value, index: int):
 _DATETIME_INDEXES = {
     i for i, f in enumerate(Movement._meta.concrete_fields) if f.get_internal_type() == "DateTimeField"
 }
+
+
+def lock_head() -> tuple[int, str]:
+    """Take the head's lock (as a posting does, last) and return its position and chain link:
+    recording a period close holds it, so postings wait for the close to commit and then see it."""
+    [(position, hash_)] = _run([Statement(f"UPDATE {_HEAD} SET position = position WHERE id = 1 RETURNING position, hash", [])])
+    return position, hash_
+
+
+def set_closed_before(cutoff: datetime) -> None:
+    """Copy the latest close's cutoff onto the head (locked by ``lock_head``); a trigger refuses any
+    other value."""
+    _run([Statement(f"UPDATE {_HEAD} SET closed_before = %s WHERE id = 1", [connection.ops.adapt_datetimefield_value(cutoff)])])

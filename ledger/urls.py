@@ -5,6 +5,7 @@ from . import api
 
 router = DefaultRouter()
 router.register("movements", api.MovementViewSet)
+router.register("ledger/closes", api.PeriodCloseViewSet)
 
 urlpatterns = [
     path("ledger/head/", api.LedgerHeadView.as_view(), name="ledger-head"),

@@ -1,5 +1,6 @@
 """Walk the hash chain over every row of the ledger and say whether it is intact, or where it first
-breaks; and, given a head an auditor saved earlier, whether today's ledger extends it."""
+breaks; and, given a head an auditor saved earlier, whether today's ledger extends it. The chain of
+period closes is verified with it (``closes.closes_verify``)."""
 import re
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -10,6 +11,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from . import chain
+from .closes import CloseChainReport, closes_verify
 from .models import ChainCheck, LedgerHead, Movement
 from .selectors import ledger_head
 
@@ -63,6 +65,8 @@ class ExtensionReport:
 
 @dataclass(frozen=True)
 class ChainReport:
+    """``intact``: the movements' chain and the closes' both; the other fields are the movements'."""
+
     intact: bool
     events: int
     head_position: int
@@ -71,16 +75,19 @@ class ChainReport:
     problem: str | None = None
     problem_code: str | None = None
     expected_head: ExtensionReport | None = None
+    closes: CloseChainReport = CloseChainReport(True, 0)
 
     def as_dict(self) -> dict:
         return asdict(self)
 
     def __str__(self) -> str:
-        if self.intact:
+        if self.first_broken_position is None:
             text = f"intact, {self.events} events, head hash {self.head_hash}"
         else:
             text = f"BROKEN at position {self.first_broken_position}: {self.problem}"
-        return text if self.expected_head is None else f"{text}; {self.expected_head}"
+        if self.expected_head is not None:
+            text = f"{text}; {self.expected_head}"
+        return f"{text}; {self.closes}"
 
 
 def chain_check(*, expect: SavedHead | None = None) -> ChainReport:
@@ -91,7 +98,7 @@ def chain_check(*, expect: SavedHead | None = None) -> ChainReport:
     ChainCheck.objects.create(
         checked_at=started, intact=report.intact, events=report.events, head_position=report.head_position,
         head_hash=report.head_hash, first_broken_position=report.first_broken_position,
-        problem_code=report.problem_code or "",
+        problem_code=report.problem_code or report.closes.problem_code or "",
     )
     return report
 
@@ -129,7 +136,7 @@ def ledger_verify(*, expect: SavedHead | None = None, chunk_size: int = 20_000) 
     if walk.stop is None and verified < head.position:
         with _rows(chunk_size, after=verified, upto=head.position) as rows:
             walk.feed(rows)
-    return _report(walk, head, stray, expect)
+    return _report(walk, head, stray, expect, closes_verify())
 
 
 class _Walk:
@@ -171,7 +178,9 @@ class _Walk:
         self.previous, self.next = previous, expected
 
 
-def _report(walk: _Walk, head: LedgerHead, stray: int | None, expect: SavedHead | None) -> ChainReport:
+def _report(
+    walk: _Walk, head: LedgerHead, stray: int | None, expect: SavedHead | None, closes: CloseChainReport,
+) -> ChainReport:
     """The first problem in position order (see ``ledger_verify`` for why each one is certain)."""
     verified, at = walk.next - 1, head.position
     kind, row = walk.stop if walk.stop is not None else (None, None)
@@ -195,9 +204,9 @@ def _report(walk: _Walk, head: LedgerHead, stray: int | None, expect: SavedHead 
     events = min(verified, at)
     extension = None if expect is None else _extension(expect, walk.link_at_expect, head, problem)
     if problem is None:
-        return ChainReport(True, events, at, head.hash, expected_head=extension)
+        return ChainReport(closes.intact, events, at, head.hash, expected_head=extension, closes=closes)
     position, code, sentence = problem
-    return ChainReport(False, events, at, head.hash, position, sentence, code, extension)
+    return ChainReport(False, events, at, head.hash, position, sentence, code, extension, closes)
 
 
 def _beyond(position: int, at: int) -> tuple[int, str, str]:

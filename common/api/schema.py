@@ -43,6 +43,10 @@ from common.ids import MAX_ID, IdField
 # ---------------------------------------------------------------------------------------------
 # The codes, by status, each with an example body.
 
+CLOSE_EXAMPLE = {  # what a refusal says of the period close in force
+    "id": 3, "action": "close", "through": "2026-10-31", "closed_before": "2026-11-01T00:00:00+00:00", "user": 5,
+    "username": "fiona", "recorded_at": "2026-11-03T08:15:02.118203+00:00",
+}
 ERROR_EXAMPLES: dict[str, tuple[int, str, dict]] = {
     # code: (status, summary, example body)
     "validation_error": (400, "A field is invalid", {
@@ -116,6 +120,30 @@ ERROR_EXAMPLES: dict[str, tuple[int, str, dict]] = {
         "code": "signing_key_not_set",
         "detail": "Anchors are not signed here: no signing key is set (WMS_ANCHOR_SIGNING_KEY).",
     }),
+    "period_closed": (409, "Dated inside a closed period", {
+        "code": "period_closed",
+        "detail": "The books are closed through 2026-10-31 (close 3, closed by fiona at 2026-11-03T08:15:02.118203+00:00); "
+        "no movement may be dated 2026-10-30T12:00:00+00:00.",
+        "close": CLOSE_EXAMPLE, "occurred_at": "2026-10-30T12:00:00+00:00",
+    }),
+    "period_already_closed": (409, "Closed through that date already", {
+        "code": "period_already_closed",
+        "detail": "The books are already closed through 2026-10-31 (close 3, closed by fiona at "
+        "2026-11-03T08:15:02.118203+00:00); a new close must be through a later date.",
+        "close": CLOSE_EXAMPLE,
+    }),
+    "period_not_closed": (409, "Not closed past that date", {
+        "code": "period_not_closed",
+        "detail": "The books are closed through 2026-10-31 (close 3, closed by fiona at 2026-11-03T08:15:02.118203+00:00); "
+        "a reopening goes back to an earlier date.",
+        "close": CLOSE_EXAMPLE,
+    }),
+    "reopen_by_closer": (409, "Four eyes: not one's own close", {
+        "code": "reopen_by_closer",
+        "detail": "You made close 3, closed by fiona at 2026-11-03T08:15:02.118203+00:00; another person who may "
+        "reopen periods must reopen it.",
+        "close": CLOSE_EXAMPLE,
+    }),
     "request_too_large": (413, "The body is too large", {
         "code": "request_too_large",
         "detail": "The request body is larger than the 10,485,760 bytes the API accepts; send the movements in smaller batches.",
@@ -156,6 +184,16 @@ class ShortageSerializer(serializers.Serializer):
     at = serializers.DateTimeField(required=False, help_text="For a backdated movement: the business time it fails at.")
 
 
+class CloseFactsSerializer(serializers.Serializer):
+    id = serializers.IntegerField(help_text="The close's place in the chain of closes.")
+    action = serializers.ChoiceField(choices=["close", "reopen"])
+    through = serializers.DateField(help_text="The books are closed through this business date.")
+    closed_before = serializers.DateTimeField(help_text="No movement may be dated before this.")
+    user = serializers.IntegerField()
+    username = serializers.CharField()
+    recorded_at = serializers.DateTimeField()
+
+
 class ErrorSerializer(serializers.Serializer):
     """Every error's body. ``code`` is for programs, ``detail`` for people; the other fields carry
     what a client needs to act on that code, and only with it."""
@@ -184,6 +222,10 @@ class ErrorSerializer(serializers.Serializer):
     idempotency_key = serializers.CharField(required=False)
     max_bytes = serializers.IntegerField(required=False, help_text="`request_too_large`: the largest body accepted.")
     request_id = serializers.CharField(required=False, help_text="`server_error`: quote it when you report it.")
+    close = CloseFactsSerializer(
+        required=False, help_text="`period_closed`, `period_already_closed`, `period_not_closed`, `reopen_by_closer`: the close in force.",
+    )
+    occurred_at = serializers.DateTimeField(required=False, help_text="`period_closed`: the refused movement's business time.")
 
 
 def error_examples(*codes: str) -> list[OpenApiExample]:

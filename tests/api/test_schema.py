@@ -72,10 +72,12 @@ def test_every_operation_documents_the_errors_it_can_give(schema):
 
 
 @pytest.mark.parametrize(("label", "status", "codes"), [
-    ("POST /api/v1/movements/", "409", {"insufficient_stock", "on_hand_limit"}),
-    ("POST /api/v1/movements/batch/", "409", {"insufficient_stock", "on_hand_limit"}),
+    ("POST /api/v1/movements/", "409", {"insufficient_stock", "on_hand_limit", "period_closed"}),
+    ("POST /api/v1/movements/batch/", "409", {"insufficient_stock", "on_hand_limit", "period_closed"}),
     ("POST /api/v1/movements/{position}/reverse/", "409",
-     {"insufficient_stock", "on_hand_limit", "already_reversed", "reversal_not_allowed", "reversal_before_original"}),
+     {"insufficient_stock", "on_hand_limit", "already_reversed", "reversal_not_allowed", "reversal_before_original", "period_closed"}),
+    ("POST /api/v1/ledger/closes/", "409", {"period_already_closed"}),
+    ("POST /api/v1/ledger/closes/reopen/", "409", {"period_not_closed", "reopen_by_closer"}),
     ("POST /api/v1/movements/", "422", {"idempotency_key_reused"}),
     ("POST /api/v1/movements/batch/", "422", {"idempotency_key_reused"}),
     ("POST /api/v1/movements/{position}/reverse/", "422", {"idempotency_key_reused"}),
