@@ -46,8 +46,9 @@ class LocationStockViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 class StockAsOfView(APIView):
-    """Stock of a product, at one location or at each, as of a business time (``at``) or a ledger
-    position (``position``), replayed from the ledger; optionally with the movements behind it."""
+    """Stock of a product, at one location or at each, replayed from the ledger: as recorded up to
+    a ledger position (``position``) or a time (``recorded_at``), about a business time (``at``);
+    optionally with the movements behind it."""
 
     permission_classes = [HasPermission.for_perms("ledger.view_movement")]
 
@@ -63,12 +64,14 @@ class StockAsOfView(APIView):
         query.is_valid(raise_exception=True)
         params = query.validated_data
         stock = selectors.stock_as_of(
-            product=params["product"], location=params.get("location"), at=params.get("at"), position=params.get("position")
+            product=params["product"], location=params.get("location"), at=params.get("at"),
+            position=params.get("position"), recorded_at=params.get("recorded_at"),
         )
         body = {
             "product": stock.product,
             "location": stock.location,
             "at": stock.at,
+            "recorded_at": stock.recorded_at,
             "position": stock.position,
             "quantity": stock.quantity,
             "balances": [{"location": loc, "quantity": qty} for loc, qty in stock.balances.items()],
@@ -82,13 +85,11 @@ class StockAsOfView(APIView):
 
     @staticmethod
     def _movements_url(request, stock) -> str:
-        filters = {"product": stock.product}
+        filters = {"product": stock.product, "position_until": stock.position}
         if stock.location is not None:
             filters["location"] = stock.location
         if stock.at is not None:
             filters["occurred_until"] = stock.at.isoformat()
-        else:
-            filters["position_until"] = stock.position
         return request.build_absolute_uri(f"{reverse('movement-list')}?{urlencode(filters)}")
 
 

@@ -13,7 +13,7 @@ from ledger.errors import RecordNotFound
 from ledger.legs import any_leg, legs_sql
 from ledger.models import Movement
 from ledger.quantities import from_db
-from ledger.selectors import head_position
+from ledger.selectors import head_position, position_recorded_by
 
 from .definitions import LEDGER, PROJECTIONS, Projection
 from .exact import arithmetic
@@ -159,10 +159,15 @@ def projections_verify() -> list[Verification]:
 
 @dataclass(frozen=True)
 class StockAsOf:
+    """What the books said about a product's stock: as recorded up to ledger position ``position``
+    (the record bound, given as that position or as the time ``recorded_at``), at business time
+    ``at`` (None: whenever the movements occurred)."""
+
     product: int
     location: int | None
     at: datetime | None
-    position: int | None
+    recorded_at: datetime | None
+    position: int
     balances: dict[int, Decimal]  # location id: quantity (locations that ever held the product)
 
     @property
@@ -171,33 +176,45 @@ class StockAsOf:
 
     def movements(self) -> QuerySet:
         """The movements that produced it, in ledger order."""
-        movements = Movement.objects.filter(product_id=self.product)
+        movements = Movement.objects.filter(product_id=self.product, position__lte=self.position)
         if self.location is not None:
             movements = movements.filter(any_leg(id=self.location))
         if self.at is not None:
             movements = movements.filter(occurred_at__lte=self.at)
-        else:
-            movements = movements.filter(position__lte=self.position)
         return movements.order_by("position")
 
 
-def stock_as_of(*, product: int, location: int | None = None, at: datetime | None = None, position: int | None = None) -> StockAsOf:
-    """Stock of a product (at one location, or at each) from the ledger alone, as of a business
-    time (movements that occurred at or before ``at``) or a ledger position (up to and including
-    it); with neither, now: the ledger's head position, every movement recorded so far (as on hand
-    counts them, one dated a few minutes ahead included). Each leg is indexed on (product, its
-    location, position) and (product, its location, occurred_at), so it reads only the product's own
-    events. A product or location that does not exist is ``RecordNotFound``, not zero."""
-    if at is not None and position is not None:
-        raise ValueError("give at most one of at and position")
-    if at is None and position is None:
-        position = head_position()
-    condition = "{product} = %(product)s AND " + ("m.occurred_at" if at is not None else "m.position") + " <= %(bound)s"
+def stock_as_of(
+    *, product: int, location: int | None = None, at: datetime | None = None, position: int | None = None,
+    recorded_at: datetime | None = None,
+) -> StockAsOf:
+    """Stock of a product (at one location, or at each) from the ledger alone: what the books said
+    at a record time about a business time.
+
+    The record bound is a ledger position (``position``, inclusive) or a time (``recorded_at``: the
+    movements recorded at or before it), at most one of them; either is resolved to a position, never
+    past the head, and without either it is the head: every movement recorded so far. Once resolved,
+    the answer for that position never changes (the ledger only grows), which is what makes a figure
+    reproducible. The business bound ``at`` keeps the movements that occurred at or before it;
+    without it, whenever they occurred (as on hand counts them, one dated a few minutes ahead
+    included). Each leg is indexed on (product, its location, position) and (product, its location,
+    occurred_at), so it reads only the product's own events. A product or location that does not
+    exist is ``RecordNotFound``, not zero."""
+    if position is not None and recorded_at is not None:
+        raise ValueError("give at most one of position and recorded_at")
+    if recorded_at is not None:
+        position = position_recorded_by(recorded_at)
+    else:
+        head = head_position()
+        position = head if position is None else min(position, head)
+    condition = "{product} = %(product)s AND m.position <= %(position)s"
+    if at is not None:
+        condition += " AND m.occurred_at <= %(at)s"
     if location is not None:
         condition += " AND {location} = %(location)s"
     sql = f"SELECT location_id, {arithmetic().sum('change')} FROM ({legs_sql(LEDGER, condition)}) legs GROUP BY location_id ORDER BY location_id"
-    bound = connection.ops.adapt_datetimefield_value(at) if at is not None else position
-    params = {"product": product, "location": location, "bound": bound}
+    params = {"product": product, "location": location, "position": position,
+              "at": connection.ops.adapt_datetimefield_value(at)}
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         balances = {loc: from_db(total) for loc, total in cursor.fetchall()}
@@ -205,7 +222,7 @@ def stock_as_of(*, product: int, location: int | None = None, at: datetime | Non
         _refuse_missing(product=product, location=location)
     if location is not None:
         balances.setdefault(location, from_db(0))
-    return StockAsOf(product, location, at, position, balances)
+    return StockAsOf(product, location, at, recorded_at, position, balances)
 
 
 def _refuse_missing(*, product: int, location: int | None) -> None:

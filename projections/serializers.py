@@ -1,3 +1,4 @@
+from django.utils import timezone
 from rest_framework import serializers
 
 from catalog.models import MONEY, QUANTITY
@@ -47,10 +48,32 @@ class LocationStockSerializer(serializers.ModelSerializer):
         fields = ["location", "location_code", "warehouse", "warehouse_code", "quantity", "value_at_price", "value_at_cost"]
 
 
-class AsOfQuerySerializer(serializers.Serializer):
-    """Stock of a product as of a business time (``at``) or a ledger position; with neither, now."""
+class ZonedDateTimeField(serializers.DateTimeField):
+    """An ISO 8601 time that names its zone, read as UTC. A time without one is refused, not read in
+    the server's zone: an auditor's year end would move by hours."""
 
-    AT_OR_POSITION = "Give at most one of 'at' and 'position'."
+    default_error_messages = {
+        "invalid": "Not a valid date and time. Use ISO 8601 with a zone, e.g. 2026-11-25T09:30:00Z.",
+        "naive": "Include a time zone (Z or +hh:mm).",
+    }
+
+    def to_internal_value(self, value):
+        # Python's parser stops at a NUL and Django's pattern lets a final newline through.
+        if isinstance(value, str) and not (value.isprintable() and value == value.strip()):
+            self.fail("invalid")
+        return super().to_internal_value(value)
+
+    def enforce_timezone(self, value):
+        if timezone.is_naive(value):
+            self.fail("naive")
+        return super().enforce_timezone(value)
+
+
+class AsOfQuerySerializer(serializers.Serializer):
+    """What the books said at a record time (``position`` or ``recorded_at``; without either, now)
+    about the stock of a product at a business time (``at``; without it, whenever)."""
+
+    ONE_RECORD_BOUND = "Give at most one of 'position' and 'recorded_at'."
 
     product = serializers.IntegerField(
         min_value=1, max_value=MAX_ID, help_text="A product id; one that does not exist is a 404 `not_found`."
@@ -59,14 +82,20 @@ class AsOfQuerySerializer(serializers.Serializer):
         min_value=1, max_value=MAX_ID, required=False,
         help_text="Only this location; one that does not exist is a 404 `not_found`. Without it: each location.",
     )
-    at = serializers.DateTimeField(
+    at = ZonedDateTimeField(
         required=False,
-        help_text="Business time: movements that occurred at or before it. Without `at` and `position`: now, "
-        "meaning every movement recorded so far (the ledger's head position, given in the answer), as on hand is.",
+        help_text="Business time: only movements that occurred at or before it. Without it: whenever they occurred "
+        "(so without any bound, every movement recorded so far, as on hand counts them).",
     )
     position = serializers.IntegerField(
         min_value=0, max_value=MAX_ID, required=False,
-        help_text="Ledger position, inclusive. Without `at` and `position`: the ledger's head (now).",
+        help_text="Record time as a ledger position, inclusive: what the books said once it was recorded. Past the "
+        "head: the head (the answer's `position` says which). Without it and `recorded_at`: the head, now.",
+    )
+    recorded_at = ZonedDateTimeField(
+        required=False,
+        help_text="Record time as a time: what the books said then, the movements recorded at or before it "
+        "(resolved to a position, given in the answer; later than the last recording: the head).",
     )
     movements = serializers.BooleanField(default=False, help_text="Also list the movements that produced it.")
     limit = serializers.IntegerField(min_value=1, max_value=1000, default=100, help_text="At most this many movements.")
@@ -76,16 +105,19 @@ class AsOfQuerySerializer(serializers.Serializer):
         return super().to_internal_value(data)
 
     def validate(self, attrs):
-        if "at" in attrs and "position" in attrs:
-            raise serializers.ValidationError({"at": [self.AT_OR_POSITION], "position": [self.AT_OR_POSITION]})
+        if "position" in attrs and "recorded_at" in attrs:
+            raise serializers.ValidationError({"position": [self.ONE_RECORD_BOUND], "recorded_at": [self.ONE_RECORD_BOUND]})
         return attrs
 
 
 class AsOfSerializer(serializers.Serializer):
     product = serializers.IntegerField()
     location = serializers.IntegerField(allow_null=True)
-    at = serializers.DateTimeField(allow_null=True)
-    position = serializers.IntegerField(allow_null=True)
+    at = serializers.DateTimeField(allow_null=True, help_text="The business time asked about; null: whenever.")
+    recorded_at = serializers.DateTimeField(allow_null=True, help_text="The record time asked about, if given as a time.")
+    position = serializers.IntegerField(
+        help_text="The record bound applied: the movements recorded up to this position. Quote it to reproduce the figure."
+    )
     quantity = serializers.DecimalField(**QUANTITY)
     balances = BalanceSerializer(many=True)
     movements_count = serializers.IntegerField(required=False)

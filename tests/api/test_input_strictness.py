@@ -352,11 +352,14 @@ class TestAsOf:
         assert (at_one["quantity"], at_one["movements_count"]) == ("3.000", 2)
         assert "position_until=3" in at_one["movements_url"]
 
-    def test_at_and_position_together_are_400_naming_both(self, auditor_client, product):
-        body = refused(auditor_client.get(AS_OF, {"product": product.pk, "position": 1, "at": "2026-01-01T00:00:00Z"}), "at")
-        assert set(body["errors"]) == {"at", "position"}
+    def test_two_record_bounds_are_400_naming_both(self, auditor_client, product):
+        body = refused(auditor_client.get(AS_OF, {"product": product.pk, "position": 1, "recorded_at": "2026-01-01T00:00:00Z"}), "position")
+        assert set(body["errors"]) == {"position", "recorded_at"}
 
-    @pytest.mark.parametrize("name,values", [("product", ["1", "2"]), ("at", ["2026-01-01T00:00:00Z"] * 2), ("movements", ["true", "false"])])
+    @pytest.mark.parametrize("name,values", [
+        ("product", ["1", "2"]), ("at", ["2026-01-01T00:00:00Z"] * 2), ("recorded_at", ["2026-01-01T00:00:00Z"] * 2),
+        ("movements", ["true", "false"]),
+    ])
     def test_a_parameter_given_twice_is_400_naming_it(self, auditor_client, product, name, values):
         params = {"product": product.pk, name: values}
         assert refused(auditor_client.get(AS_OF, params), name)["errors"][name] == [REPEATED]

@@ -25,7 +25,7 @@ results); no check is turned off:
   real one the ledger's first page links to, as a client does; it is never made up;
 - rules the schema cannot state are kept by generated valid data (``keeps_rules_a_schema_cannot_state``):
   rules over two fields (a transfer's two locations differ; ``stock/as-of/`` takes at most one of
-  ``at`` and ``position``; a batch's items carry keys of their own, different ones, or the batch
+  ``position`` and ``recorded_at``; a batch's items carry keys of their own, different ones, or the batch
   one ``Idempotency-Key`` header), and a body ``idempotency_key``'s printable characters past U+FFFF
   (schemathesis takes no such character in a pattern, so the schema states the rule for the Basic
   Multilingual Plane);
@@ -74,7 +74,7 @@ POSTING = ("POST /api/v1/movements/", "POST /api/v1/movements/batch/", "POST /ap
 
 CONFIGURED = {
     "rules a schema cannot state": "generated valid data keeps them (a transfer's two locations differ; "
-    "stock/as-of/ takes at most one of at and position; a batch's items carry different keys of their own or the "
+    "stock/as-of/ takes at most one of position and recorded_at; a batch's items carry different keys of their own or the "
     "batch one header key; a body idempotency_key is printable past U+FFFF too)",
     "negative_data_rejection": "a schema-violating body the API reads as a valid one (a decimal or text sent as a "
     "JSON number, an id or a boolean as text, text with whitespace around it: DRF's and ledger.parsing' "
@@ -160,7 +160,7 @@ def keeps_rules_a_schema_cannot_state(context, case) -> bool:
         )
     if label == "GET /api/v1/stock/as-of/":
         query = case.query or {}
-        return not (query.get("at") not in (None, "") and query.get("position") not in (None, ""))
+        return not (query.get("position") not in (None, "") and query.get("recorded_at") not in (None, ""))
     return True
 
 

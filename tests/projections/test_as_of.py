@@ -79,7 +79,7 @@ class TestApi:
 
     @pytest.mark.parametrize(
         "params",
-        [{}, {"product": "x", "position": 1}, {"product": 1, "position": 1, "at": t(1)},
+        [{}, {"product": "x", "position": 1}, {"product": 1, "position": 1, "recorded_at": t(1)},
          {"product": 1, "at": "noon"}, {"product": 1, "position": -1}, {"product": 1, "position": 1, "limit": 5000}],
     )
     def test_bad_queries_are_400(self, auditor_client, db, params):
