@@ -7,6 +7,7 @@ api_v1 = [
     path("", include("catalog.urls")),
     path("", include("ledger.urls")),
     path("", include("projections.urls")),
+    path("", include("history.urls")),
     path("", include("anchors.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),

@@ -4,5 +4,6 @@ from .security import *  # noqa: F401,F403
 from .database import *  # noqa: F401,F403
 from .api import *  # noqa: F401,F403
 from .celery import *  # noqa: F401,F403
+from .history import *  # noqa: F401,F403
 from .anchors import *  # noqa: F401,F403
 from .logging import *  # noqa: F401,F403

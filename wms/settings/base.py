@@ -26,11 +26,14 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "axes",
+    "pgtrigger",
+    "pghistory",
     "common",
     "accounts",
     "catalog",
     "ledger",
     "projections",
+    "history",  # after the catalog: it adds the history to the catalog's admin pages
     "anchors",
     "demo",
     "ops",
@@ -51,6 +54,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Who changed master data and through what, on each change recorded (history.context).
+    "history.middleware.HistoryMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",

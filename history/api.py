@@ -1,0 +1,56 @@
+"""Master-data history for auditors (and managers): every change, or one record's, newest first."""
+from django.db import models
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import generics, serializers
+from rest_framework.exceptions import NotFound
+
+from accounts.permissions import HasPermission
+from common.api.parsers import refuse_repeated
+from common.ids import MAX_ID
+
+from .selectors import TRACKED, history_events, history_page, record_known
+from .serializers import ChangeSerializer, HistoryQuerySerializer, RecordHistoryQuerySerializer
+
+READ_HISTORY = tuple(f"history.view_{t.events._meta.model_name}" for t in TRACKED.values())
+
+
+def _query(request, serializer_class: type[serializers.Serializer]) -> dict:
+    """The query string's filters, validated (a repeated one is a 400, an empty one not given)."""
+    refuse_repeated(request.query_params, set(serializer_class().fields))
+    query = serializer_class(data={name: value for name, value in request.query_params.items() if value != ""})
+    query.is_valid(raise_exception=True)
+    return query.validated_data
+
+
+@extend_schema(parameters=[HistoryQuerySerializer])
+class HistoryListView(generics.ListAPIView):
+    """Every recorded change to products, categories, warehouses, locations, users (their flags and
+    roles) and API tokens: who, when, through what, and each field before and after."""
+
+    permission_classes = [HasPermission.for_perms(*READ_HISTORY)]
+    serializer_class = ChangeSerializer
+    filter_backends = []
+
+    def history(self) -> models.QuerySet:
+        return history_events(**_query(self.request, HistoryQuerySerializer))
+
+    def list(self, request, *args, **kwargs):
+        page = self.paginate_queryset(self.history())
+        return self.get_paginated_response(self.get_serializer(history_page(page), many=True).data)
+
+
+@extend_schema(parameters=[
+    RecordHistoryQuerySerializer,
+    OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH, description="The record's id."),
+])
+class RecordHistoryView(HistoryListView):
+    """One record's changes, newest first; a deleted record's history stays readable."""
+
+    model_name = ""
+
+    def history(self) -> models.QuerySet:
+        object_id = int(self.kwargs["id"])
+        if object_id > MAX_ID or not record_known(model=self.model_name, object_id=object_id):
+            raise NotFound()
+        return history_events(model=self.model_name, object_id=object_id, **_query(self.request, RecordHistoryQuerySerializer))
