@@ -43,3 +43,4 @@ def test_the_quick_benchmark_runs_every_scenario(tmp_path):
     assert details["contention"]["negative"] == 0 and details["contention"]["mismatched"] == 0
     assert details["verify"]["intact"]
     assert details["lag"]["drained"]
+    assert details["as-of"]["failed"] == 0 and details["as-of"]["bitemporal_failed"] == 0
