@@ -193,7 +193,7 @@ class TestApi:
 
 
 @pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)  # the roles (groups) come back after
 def test_two_requests_at_once_make_one_anchor(no_signing_key, receive):
     receive()
     results = run_concurrently([lambda: anchor_record(source=AnchorSource.API)] * 4)
