@@ -12,6 +12,7 @@ class AnchorAdmin(ReadOnlyAdmin):
     refusal = "An anchor attests the ledger's head at a moment; it is never changed."
     list_display = ("position", "hash", "recorded_at", "anchored_at", "source", "requested_by", "signed")
     list_filter = ("source",)
+    list_select_related = ("requested_by",)
     date_hierarchy = "anchored_at"
 
     @admin.display(boolean=True)

@@ -281,8 +281,12 @@ def main(argv=None) -> int:
     anchor = None
     if options.anchor:
         with open(options.anchor, encoding="utf-8") as file:
-            anchor = json.load(file)
-        problem = anchor_signature_problem(anchor, options.public_key)
+            try:
+                anchor = json.load(file)
+            except ValueError as error:
+                anchor, problem = None, f"the anchor file is not JSON: {error}"
+        if anchor is not None:
+            problem = anchor_signature_problem(anchor, options.public_key)
         if problem:
             print(json.dumps({"intact": False, "events": 0, "problem": problem}, indent=2))
             return 1

@@ -214,6 +214,29 @@ def test_an_edited_recorded_time_at_the_anchor_is_caught_as_a_broken_link(anchor
     assert (code, report["first_broken_line"]) == (1, 4)
 
 
+def test_a_signed_anchor_whose_recorded_time_is_not_the_events_fails(anchored, signing_key, public_key_text, tmp_path):
+    """Signed by the key, yet not what the ledger recorded: the export, not the signature, decides."""
+    export, anchor = anchored
+    forged = {**anchor, "recorded_at": "2026-01-01T00:00:00Z"}
+    forged["signature"] = base64.b64encode(signing_key.sign(verify_export.anchor_message(forged))).decode()
+    code, report = run_verifier(export, forged, public_key_text, tmp_path=tmp_path)
+    assert (code, report["problem"]) == (
+        1, f"position 3 was recorded at {json.loads(export.read_text().splitlines()[3])['recorded_at']}, not at the "
+           f"anchored 2026-01-01T00:00:00Z")
+
+
+def test_an_anchor_file_that_is_no_anchor_fails(anchored, public_key_text, tmp_path):
+    export, _ = anchored
+    junk = tmp_path / "junk.json"
+    junk.write_text("{not json", encoding="utf-8")
+    done = subprocess.run([sys.executable, "-I", str(VERIFIER), str(export), "--anchor", str(junk), "--public-key",
+                           public_key_text], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1 and json.loads(done.stdout)["problem"].startswith("the anchor file is not JSON")
+    for anchor in ([1, 2], {"position": "3"}, {"position": 3}):
+        code, report = run_verifier(export, anchor, public_key_text, tmp_path=tmp_path)
+        assert code == 1 and report["problem"].startswith("the anchor or the public key is unreadable"), anchor
+
+
 def test_anchor_and_public_key_go_together(anchored, tmp_path):
     export, _ = anchored
     done = subprocess.run([sys.executable, "-I", str(VERIFIER), str(export), "--public-key", "x"], capture_output=True,
