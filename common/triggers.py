@@ -1,5 +1,6 @@
 """Database triggers, written per database, for migrations: those that move a generation counter
-when a table changes, and a way to run any statements that differ by database.
+when a table changes, those that keep a table append-only, and a way to run any statements that
+differ by database.
 
 PostgreSQL: one statement-level trigger per table (one bump per statement, whatever its size).
 SQLite has row-level triggers only: one per event.
@@ -61,4 +62,36 @@ def generation_triggers(generation: str, tables: dict[str, tuple[str, ...]]) -> 
     return by_vendor(
         create={vendor: [s for t, cols in tables.items() for s in create(vendor, t, generation, update_of=cols)] for vendor in ("postgresql", "sqlite")},
         drop={vendor: [s for t in tables for s in drop(vendor, t, generation)] for vendor in ("postgresql", "sqlite")},
+    )
+
+
+def append_only(table: str, *, instead: str = "") -> migrations.RunPython:
+    """Triggers refusing UPDATE and DELETE on ``table``, whoever asks (and TRUNCATE on PostgreSQL;
+    SQLite has none), as a migration operation. The refusal names the table and the operation, then
+    ``instead``: what to do instead."""
+    function = f"{table}_refuse_change"
+    hint = f"; {instead}".replace("'", "''") if instead else ""
+    return by_vendor(
+        create={
+            "postgresql": [
+                f"CREATE FUNCTION {function}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+                f"RAISE EXCEPTION '{table} is append-only: % refused{hint}', TG_OP USING ERRCODE = 'insufficient_privilege'; "
+                f"END $$",
+                f"CREATE TRIGGER {table}_no_update_or_delete BEFORE UPDATE OR DELETE ON {table} "
+                f"FOR EACH ROW EXECUTE FUNCTION {function}()",
+                f"CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table} FOR EACH STATEMENT EXECUTE FUNCTION {function}()",
+            ],
+            "sqlite": [
+                f"CREATE TRIGGER {table}_no_{event.lower()} BEFORE {event} ON {table} "
+                f"BEGIN SELECT RAISE(ABORT, '{table} is append-only: {event} refused{hint}'); END"
+                for event in ("UPDATE", "DELETE")
+            ],
+        },
+        drop={
+            "postgresql": [
+                f"DROP TRIGGER {table}_no_truncate ON {table}", f"DROP TRIGGER {table}_no_update_or_delete ON {table}",
+                f"DROP FUNCTION {function}()",
+            ],
+            "sqlite": [f"DROP TRIGGER {table}_no_update", f"DROP TRIGGER {table}_no_delete"],
+        },
     )

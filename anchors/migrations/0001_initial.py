@@ -3,31 +3,7 @@ anchors_anchor, whoever asks; on SQLite triggers refuse UPDATE and DELETE (it ha
 from django.conf import settings
 from django.db import migrations, models
 
-from common.triggers import by_vendor
-
-POSTGRES_CREATE = [
-    """CREATE FUNCTION anchors_anchor_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
-    BEGIN
-        RAISE EXCEPTION 'anchors_anchor is append-only: % refused', TG_OP USING ERRCODE = 'insufficient_privilege';
-    END
-    $$""",
-    """CREATE TRIGGER anchors_anchor_no_update_or_delete BEFORE UPDATE OR DELETE ON anchors_anchor
-       FOR EACH ROW EXECUTE FUNCTION anchors_anchor_refuse_change()""",
-    """CREATE TRIGGER anchors_anchor_no_truncate BEFORE TRUNCATE ON anchors_anchor
-       FOR EACH STATEMENT EXECUTE FUNCTION anchors_anchor_refuse_change()""",
-]
-POSTGRES_DROP = [
-    "DROP TRIGGER anchors_anchor_no_truncate ON anchors_anchor",
-    "DROP TRIGGER anchors_anchor_no_update_or_delete ON anchors_anchor",
-    "DROP FUNCTION anchors_anchor_refuse_change()",
-]
-SQLITE_CREATE = [
-    """CREATE TRIGGER anchors_anchor_no_update BEFORE UPDATE ON anchors_anchor
-       BEGIN SELECT RAISE(ABORT, 'anchors_anchor is append-only: UPDATE refused'); END""",
-    """CREATE TRIGGER anchors_anchor_no_delete BEFORE DELETE ON anchors_anchor
-       BEGIN SELECT RAISE(ABORT, 'anchors_anchor is append-only: DELETE refused'); END""",
-]
-SQLITE_DROP = ["DROP TRIGGER anchors_anchor_no_update", "DROP TRIGGER anchors_anchor_no_delete"]
+from common.triggers import append_only
 
 
 class Migration(migrations.Migration):
@@ -57,8 +33,5 @@ class Migration(migrations.Migration):
                 "constraints": [models.UniqueConstraint(fields=("position",), name="anchor_position_once")],
             },
         ),
-        by_vendor(
-            create={"postgresql": POSTGRES_CREATE, "sqlite": SQLITE_CREATE},
-            drop={"postgresql": POSTGRES_DROP, "sqlite": SQLITE_DROP},
-        ),
+        append_only("anchors_anchor", instead="an attested head is never changed"),
     ]

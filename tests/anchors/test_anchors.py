@@ -117,7 +117,8 @@ class TestAppendOnly:
 
     @pytest.mark.parametrize("statement", ["UPDATE anchors_anchor SET hash = 'x'", "DELETE FROM anchors_anchor"])
     def test_the_database_refuses_raw_update_and_delete(self, anchor, statement):
-        with pytest.raises(DatabaseError, match="append-only"):
+        refused = f"anchors_anchor is append-only: {statement.split()[0]} refused; an attested head is never changed"
+        with pytest.raises(DatabaseError, match=refused):
             with transaction.atomic(), connection.cursor() as cursor:
                 cursor.execute(statement)
         assert Anchor.objects.get(pk=anchor.pk).hash == anchor.hash
