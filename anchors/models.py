@@ -8,11 +8,9 @@ would attest nothing new.
 from django.conf import settings
 from django.db import models
 
+from ledger.models import ImmutableError
 
-class ImmutableError(Exception):
-    """Raised when code tries to change or remove an anchor."""
-
-    MESSAGE = "Anchors are append-only: an attested head is never changed or removed."
+IMMUTABLE = "Anchors are append-only: an attested head is never changed or removed."
 
 
 class AnchorSource(models.TextChoices):
@@ -23,10 +21,10 @@ class AnchorSource(models.TextChoices):
 
 class AnchorQuerySet(models.QuerySet):
     def update(self, **kwargs):
-        raise ImmutableError(ImmutableError.MESSAGE)
+        raise ImmutableError(IMMUTABLE)
 
     def delete(self):
-        raise ImmutableError(ImmutableError.MESSAGE)
+        raise ImmutableError(IMMUTABLE)
 
 
 class Anchor(models.Model):
@@ -60,8 +58,8 @@ class Anchor(models.Model):
 
     def save(self, *args, **kwargs):
         if not self._state.adding:
-            raise ImmutableError(ImmutableError.MESSAGE)
+            raise ImmutableError(IMMUTABLE)
         super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):
-        raise ImmutableError(ImmutableError.MESSAGE)
+        raise ImmutableError(IMMUTABLE)

@@ -13,9 +13,10 @@ from django.db import DatabaseError, connection, transaction
 
 from anchors import signing
 from anchors.errors import NothingToAnchor, SigningKeyNotSet
-from anchors.models import Anchor, AnchorSource, ImmutableError
+from anchors.models import IMMUTABLE, Anchor, AnchorSource
 from anchors.services import anchor_record
 from anchors.tasks import anchor_ledger
+from ledger.models import ImmutableError
 from ledger.selectors import ledger_head
 from tests.threads import run_concurrently
 
@@ -105,13 +106,13 @@ class TestAppendOnly:
 
     def test_the_orm_refuses_to_change_or_delete_an_anchor(self, anchor):
         anchor.hash = "0" * 64
-        with pytest.raises(ImmutableError):
+        with pytest.raises(ImmutableError, match=IMMUTABLE):
             anchor.save()
-        with pytest.raises(ImmutableError):
+        with pytest.raises(ImmutableError, match=IMMUTABLE):
             anchor.delete()
-        with pytest.raises(ImmutableError):
+        with pytest.raises(ImmutableError, match=IMMUTABLE):
             Anchor.objects.filter(pk=anchor.pk).update(hash="0" * 64)
-        with pytest.raises(ImmutableError):
+        with pytest.raises(ImmutableError, match=IMMUTABLE):
             Anchor.objects.all().delete()
         assert Anchor.objects.get(pk=anchor.pk).hash == ledger_head().hash
 
