@@ -2,7 +2,6 @@
 ``python3 -I``): RFC 8032's Ed25519 verification, then that the export holds the anchored head."""
 import ast
 import base64
-import importlib.util
 import json
 import os
 import subprocess
@@ -15,15 +14,11 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.core.management import call_command
 
 from anchors.models import AnchorSource
-from anchors.serializers import AnchorSerializer
 from anchors.services import anchor_record
+from tests.ledger.test_export import VERIFIER, verify_export
 
 pytestmark = pytest.mark.django_db
 
-VERIFIER = Path(__file__).resolve().parents[2] / "verifier" / "verify_export.py"
-_spec = importlib.util.spec_from_file_location("verify_export", VERIFIER)
-verify_export = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(verify_export)
 
 # RFC 8032, section 7.1 (Ed25519): secret key (the seed), public key, message, signature.
 RFC_8032_VECTORS = [
