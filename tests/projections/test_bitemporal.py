@@ -8,6 +8,8 @@ import pytest
 from django.utils import timezone as django_timezone
 
 from ledger.models import Movement
+from ledger.parsing import parse_reversal
+from ledger.services import movement_post
 from projections.selectors import stock_as_of
 from tests.factories import ProductFactory
 from tests.replay import legs_of
@@ -54,9 +56,6 @@ def query(recorded, at: datetime | None) -> dict:
 
 
 def reverse(clerk, position: int, occurred_at: datetime) -> Movement:
-    from ledger.parsing import parse_reversal
-    from ledger.services import movement_post
-
     return movement_post(
         user=clerk, movement=parse_reversal({"occurred_at": occurred_at.isoformat()}, movement_id=position)
     ).movement
@@ -85,6 +84,7 @@ def ledger(post, clerk, product, bins):
     reverse(clerk, 11, t(12))                                                                       # 12
     movements = list(Movement.objects.order_by("position"))
     assert [m.position for m in movements] == list(range(1, 13))
+    assert len({m.recorded_at for m in movements[3:6]}) == 1  # the batch's
     return movements, [p, q], [a, b, c]
 
 
