@@ -64,6 +64,15 @@ def test_signatures_by_cryptography_verify_and_their_alterations_do_not():
         assert not verify_export.ed25519_verify(public, message, signature[:63])
 
 
+def test_the_apis_example_anchor_verifies_with_rfc_8032s_first_key():
+    from anchors.api import _EXAMPLE
+
+    key = base64.b64encode(bytes.fromhex(RFC_8032_VECTORS[0][1])).decode()
+    assert _EXAMPLE["public_key"] == key
+    assert verify_export.anchor_signature_problem(_EXAMPLE, key) is None
+    assert _EXAMPLE["message"].encode() == verify_export.anchor_message(_EXAMPLE)
+
+
 def test_the_verifier_imports_the_standard_library_only():
     tree = ast.parse(VERIFIER.read_text())
     imported = {alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
