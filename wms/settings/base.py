@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "projections",
     "history",  # after the catalog: it adds the history to the catalog's admin pages
     "anchors",
+    "reports",
     "demo",
     "ops",
 ]
