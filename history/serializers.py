@@ -37,13 +37,8 @@ class HistoryQuerySerializer(RecordHistoryQuerySerializer):
     )
     object = serializers.IntegerField(
         source="object_id", min_value=0, max_value=MAX_ID, required=False,
-        help_text="The record's id (for `role` and `token`: the user's), with `model`.",
+        help_text="The record's id (for `role` and `token`: the user's); without `model`, records of every kind with that id.",
     )
-
-    def validate(self, attrs):
-        if "object_id" in attrs and "model" not in attrs:
-            raise serializers.ValidationError({"object": ["Give `model` with `object`: ids are per kind of record."]})
-        return attrs
 
 
 class FieldChangeSerializer(serializers.Serializer):
