@@ -222,7 +222,8 @@ def stock_report(
         rows = []
         for product, sku, name, unit, location, location_code, warehouse, warehouse_code, *values in cursor.fetchall():
             opening, *flows, closing = (from_db(value or 0) for value in values[:-1])
-            shown = (flow.sign * total for flow, total in zip(FLOWS, flows, strict=True))  # outflows positive
+            # Outflows are shown positive (0 - x: never the "-0" that -x makes of zero).
+            shown = (total if flow.sign > 0 else Decimal(0) - total for flow, total in zip(FLOWS, flows, strict=True))
             figures = Figures(opening, *shown, closing, movements=values[-1])
             if figures.movements or figures.opening or figures.closing:
                 rows.append(ReportRow(product, sku, name, unit, location, location_code, warehouse, warehouse_code, figures))

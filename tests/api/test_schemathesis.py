@@ -25,8 +25,8 @@ results); no check is turned off:
   real one the ledger's first page links to, as a client does; it is never made up;
 - rules the schema cannot state are kept by generated valid data (``keeps_rules_a_schema_cannot_state``):
   rules over two fields (a transfer's two locations differ; ``stock/as-of/`` takes at most one of
-  ``position`` and ``recorded_at``; a batch's items carry keys of their own, different ones, or the batch
-  one ``Idempotency-Key`` header), and a body ``idempotency_key``'s printable characters past U+FFFF
+  ``position`` and ``recorded_at``; a report's period runs forward, ``to`` after ``from``; a period close's date is before today; a batch's items
+  carry keys of their own, different ones, or the batch one ``Idempotency-Key`` header), and a body ``idempotency_key``'s printable characters past U+FFFF
   (schemathesis takes no such character in a pattern, so the schema states the rule for the Basic
   Multilingual Plane);
 - a body the schema calls invalid but the API reads as a valid one (a decimal or a text sent as a
@@ -50,6 +50,7 @@ import sys
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
 from decimal import Decimal
 from pathlib import Path
 
@@ -58,6 +59,7 @@ import pytest
 import requests
 import schemathesis
 from django.db import connection
+from django.utils.dateparse import parse_datetime
 from rest_framework import serializers as drf_serializers
 from schemathesis.config import SchemathesisConfig
 from schemathesis.engine import Status, events, from_schema
@@ -74,7 +76,7 @@ POSTING = ("POST /api/v1/movements/", "POST /api/v1/movements/batch/", "POST /ap
 
 CONFIGURED = {
     "rules a schema cannot state": "generated valid data keeps them (a transfer's two locations differ; "
-    "stock/as-of/ takes at most one of position and recorded_at; a batch's items carry different keys of their own or the "
+    "stock/as-of/ takes at most one of position and recorded_at; a report's to is after its from; a close's through is before today; a batch's items carry different keys of their own or the "
     "batch one header key; a body idempotency_key is printable past U+FFFF too)",
     "negative_data_rejection": "a schema-violating body the API reads as a valid one (a decimal or text sent as a "
     "JSON number, an id or a boolean as text, text with whitespace around it: DRF's and ledger.parsing' "
@@ -161,7 +163,32 @@ def keeps_rules_a_schema_cannot_state(context, case) -> bool:
     if label == "GET /api/v1/stock/as-of/":
         query = case.query or {}
         return not (query.get("position") not in (None, "") and query.get("recorded_at") not in (None, ""))
+    if label in ("GET /api/v1/reports/stock/", "GET /api/v1/reports/stock/chart/"):
+        return _runs_forward(case.query or {})
+    if label in ("POST /api/v1/ledger/closes/", "POST /api/v1/ledger/closes/reopen/"):
+        return _before_today(body.get("through"))
     return True
+
+
+def _before_today(through) -> bool:
+    """A close's (or reopening's) date is before today (UTC, the server's books' zone); what is not
+    a date the API refuses for itself."""
+    try:
+        return date.fromisoformat(str(through)) < datetime.now(timezone.utc).date()
+    except ValueError:
+        return True
+
+
+def _runs_forward(query) -> bool:
+    """A report's ``to`` is after its ``from``, read as the API reads them (what it cannot read,
+    it refuses for itself)."""
+    try:
+        start, end = (parse_datetime(str(query.get(name))) for name in ("from", "to"))
+        if start is None or end is None:
+            return True
+        return start.replace(tzinfo=start.tzinfo or timezone.utc) < end.replace(tzinfo=end.tzinfo or timezone.utc)
+    except (ValueError, OverflowError):
+        return True
 
 
 _TRUE = {v for v in drf_serializers.BooleanField.TRUE_VALUES if isinstance(v, str)} | {1}

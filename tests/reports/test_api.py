@@ -34,6 +34,8 @@ def test_the_report_as_json(auditor_client, stocked, bins):
     [total] = body["products"]
     assert (total["sku"], total["locations"], total["closing"], total["transfers_in"]) == ("BOLT-M8", 2, "88.000", "30.000")
     assert body["total"]["closing"] == "88.000"
+    for line in (*body["rows"], *body["products"], body["total"]):  # an outflow is positive; nothing is "-0"
+        assert not any(str(value).startswith("-") for value in line.values()), line
 
 
 @pytest.mark.parametrize(("query", "field"), [
