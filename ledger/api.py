@@ -352,6 +352,8 @@ class PeriodCloseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
     queryset = PeriodClose.objects.all()
     serializer_class = serializers.PeriodCloseSerializer
     pagination_class = ClosePagination
+    filter_backends = []  # a short list, newest first: nothing to filter or order by
+    lookup_url_kwarg = "id"  # the answer's ``id`` (the row's sequence)
     # What each action needs; reading needs view_periodclose.
     PERMISSIONS = {"create": "ledger.close_period", "reopen": "ledger.reopen_period"}
 
