@@ -1,6 +1,5 @@
 """Master-data history for auditors (and managers): every change, or one record's, newest first."""
 from django.db import models
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, serializers
 from rest_framework.exceptions import NotFound

@@ -5,8 +5,8 @@ id, or the command) to every change of a tracked table made on this thread's con
 is open. ``describe`` is called when a change is made, so a user known only inside the view (DRF
 authenticates there, after the middleware) is the one recorded. The database's triggers read it:
 
-- PostgreSQL: just before a statement that names a tracked table (and only then: the posting path
-  runs as before), in one transaction with it, pghistory's own settings ``pghistory.context_id``
+- PostgreSQL: just before a statement that changes a tracked table (and only then: the posting
+  path runs as before), in one transaction with it, pghistory's own settings ``pghistory.context_id``
   and ``pghistory.context_metadata`` are set local to the transaction (``set_config(..., true)``),
   which its triggers read, and emptied right after it.
 - SQLite has no session variables. The application's connections overload the built-in
@@ -22,7 +22,7 @@ import json
 import re
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from contextvars import ContextVar
 
 from django.core.serializers.json import DjangoJSONEncoder
@@ -33,6 +33,7 @@ _POSTGRES_SET = "SELECT set_config('pghistory.context_id', %s, true), set_config
 
 _current: ContextVar[tuple[uuid.UUID, Callable[[], dict]] | None] = ContextVar("history_context", default=None)
 _tracked_statement: re.Pattern | None = None
+_HEAD = 200
 
 
 def _metadata(describe: Callable[[], dict]) -> str:
@@ -42,26 +43,31 @@ def _metadata(describe: Callable[[], dict]) -> str:
 @contextmanager
 def recording(describe: Callable[[], dict]) -> Iterator[None]:
     """Record ``describe()`` as the context of every tracked change made meanwhile. Nested, the
-    outermost wins (a request says more than a service inside it would)."""
-    if _current.get() is not None:
-        yield
-        return
+    innermost is the one recorded (a request served by ``manage.py runserver`` is the request's)."""
+    outer = _current.get()
     token = _current.set((uuid.uuid4(), describe))
     try:
-        with connection.execute_wrapper(_set_before_tracked_statements):
+        with connection.execute_wrapper(_set_before_tracked_statements) if outer is None else nullcontext():
             yield
     finally:
         _current.reset(token)
 
 
 def _names_tracked_table(sql: str) -> bool:
+    """Whether a statement may change a tracked table: an INSERT, UPDATE or DELETE whose target
+    (named first, as the ORM writes them) is one, or a WITH statement naming one anywhere. Only
+    the head is read: a batch posting's statement runs to megabytes, and a scan of it would cost
+    milliseconds on every posting."""
     global _tracked_statement
     if _tracked_statement is None:
         from .models import EVENT_MODELS
 
         tables = sorted({model.pgh_tracked_model._meta.db_table for model in EVENT_MODELS})
         _tracked_statement = re.compile(r"\b(?:" + "|".join(map(re.escape, tables)) + r")\b")
-    return sql.lstrip()[:6].lower() != "select" and _tracked_statement.search(sql) is not None
+    head = sql[:_HEAD].lstrip().lower()
+    if head.startswith(("insert", "update", "delete")):
+        return _tracked_statement.search(head) is not None
+    return head.startswith("with") and _tracked_statement.search(sql.lower()) is not None
 
 
 def _set_before_tracked_statements(execute, sql, params, many, context):

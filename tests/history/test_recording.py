@@ -144,3 +144,26 @@ def test_after_a_flush_nothing_is_left_and_the_triggers_are_back():
     with pytest.raises(DatabaseError):
         with connection.cursor() as cursor:
             cursor.execute("DELETE FROM history_productevent")
+
+
+def test_a_request_inside_a_command_is_recorded_as_the_request(auditor_client, manager, manager_client, product):
+    """``manage.py runserver --nothreading`` serves requests inside the command's context."""
+    with command_recorded(["manage.py", "runserver"]):
+        manager_client.patch(f"/api/v1/products/{product.pk}/", {"name": "Bolt"})
+        product.refresh_from_db()
+        product.reorder_point = 5
+        product.save()
+    by_command, by_request = _changes(model="product", object_id=product.pk, event="update")
+    assert by_request.context["user"] == manager.pk and by_request.changes["name"]["after"] == "Bolt"
+    assert by_command.context == {"command": "runserver"} and "reorder_point" in by_command.changes
+
+
+@pytest.mark.parametrize("statement", [
+    "UPDATE catalog_product SET unit_price = 7 WHERE id = %s",
+    "WITH chosen AS (SELECT %s AS id) UPDATE catalog_product SET unit_price = 7 WHERE id IN (SELECT id FROM chosen)",
+])
+def test_the_applications_own_sql_is_recorded_with_its_context(product, statement):
+    with recording(lambda: {"command": "repricing"}), connection.cursor() as cursor:
+        cursor.execute(statement, [product.pk])
+    [update] = _changes(model="product", object_id=product.pk, event="update")
+    assert update.context == {"command": "repricing"} and update.changes["unit_price"]["after"] == "7.0000"
