@@ -91,14 +91,18 @@ def refuse_closed(movements: Sequence[Dated], *, batch: bool) -> None:
     if remembered is None or all(movement.occurred_at >= remembered.closed_before for movement in movements):
         return
     close = latest_close(fresh=True)
+    if close is None:
+        return
     for movement in movements:
-        if close is not None and movement.occurred_at < close.closed_before:
+        if movement.occurred_at < close.closed_before:
             raise closed_refusal(close, movement, batch=batch)
 
 
 def refusal_under_lock(movement: Dated, *, batch: bool) -> PeriodClosed:
     """The refusal of a movement the head held back (``store.ClosedBefore``): the close that did, read
-    now (it is committed: the head's lock is held)."""
+    now (it is committed: the head's lock is held). This process's memory of the closes was behind:
+    it is dropped."""
+    close_changes.forget()
     close = latest_close(fresh=True)
     if close is None or movement.occurred_at >= close.closed_before:
         raise RuntimeError("The ledger head's closed_before disagrees with the latest period close; run verify_ledger.")
@@ -141,9 +145,9 @@ def _record(*, user, action: str, through: date, reason: str, refuse) -> PeriodC
     """Append one row to the closes under the head's lock: checked against the latest row (read
     under the lock, so two closes at once are checked one after the other), chained on it, and
     copied onto the head."""
-    now = timezone.now()
-    if through >= timezone.localdate(now, books_zone()):
-        raise CloseInvalid({"through": [f"Must be a date before today ({timezone.localdate(now, books_zone())}) in the books' time zone."]})
+    today = timezone.localdate(timezone.now(), books_zone())
+    if through >= today:
+        raise CloseInvalid({"through": [f"Must be a date before today ({today.isoformat()}) in the books' time zone."]})
     if not reason.strip():
         raise CloseInvalid({"reason": ["Say why."]})
     head_position, head_hash = store.lock_head()
@@ -152,7 +156,7 @@ def _record(*, user, action: str, through: date, reason: str, refuse) -> PeriodC
     close = PeriodClose(
         sequence=latest.sequence + 1 if latest else 1, action=action, through=through,
         closed_before=day_after_starts(through), head_position=head_position, head_hash=head_hash,
-        user=user, recorded_at=now, reason=reason,
+        user=user, recorded_at=timezone.now(), reason=reason,
     )
     close.hash = close_link(latest.hash if latest else chain.GENESIS, close)
     close.save(force_insert=True)

@@ -218,7 +218,7 @@ class ReopenByCloser(DomainError):
 
     status = 409
     code = "reopen_by_closer"
-    MESSAGE = "You made {naming}; another person who may reopen periods must reopen it."
+    MESSAGE = "The latest close is your own ({naming}); another person who may reopen periods must reopen it."
 
     def __init__(self, *, close):
         super().__init__(self.MESSAGE.format(naming=_naming(close)), close=close_facts(close))

@@ -140,8 +140,8 @@ ERROR_EXAMPLES: dict[str, tuple[int, str, dict]] = {
     }),
     "reopen_by_closer": (409, "Four eyes: not one's own close", {
         "code": "reopen_by_closer",
-        "detail": "You made close 3, closed by fiona at 2026-11-03T08:15:02.118203+00:00; another person who may "
-        "reopen periods must reopen it.",
+        "detail": "The latest close is your own (close 3, closed by fiona at 2026-11-03T08:15:02.118203+00:00); "
+        "another person who may reopen periods must reopen it.",
         "close": CLOSE_EXAMPLE,
     }),
     "request_too_large": (413, "The body is too large", {

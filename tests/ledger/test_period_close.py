@@ -9,7 +9,7 @@ from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
-from accounts.roles import FINANCE, MANAGER
+from accounts.roles import AUDITOR, CLERK, FINANCE, MANAGER
 from ledger import closes
 from ledger.closes import day_after_starts, period_close, period_reopen
 from ledger.errors import PeriodAlreadyClosed, PeriodClosed
@@ -254,6 +254,19 @@ def test_nothing_closed_is_nothing_to_reopen(manager_client):
     response = manager_client.post(f"{CLOSES}reopen/", {"through": days_ago(20).isoformat(), "reason": "x"}, format="json")
     assert (response.status_code, response.json()["code"]) == (409, "period_not_closed")
     assert "close" not in response.json()
+
+
+def test_admin_lists_the_closes_to_read_never_to_change(client, closed):
+    for roles, status in (([AUDITOR], 200), ([FINANCE], 200), ([MANAGER], 200), ([CLERK], 403)):
+        client.force_login(UserFactory(is_staff=True, roles=roles))
+        assert client.get("/admin/ledger/periodclose/").status_code == status, roles
+    client.force_login(UserFactory(is_staff=True, roles=[FINANCE, MANAGER]))
+    assert "month end" in client.get("/admin/ledger/periodclose/").content.decode()
+    for attempt in ("change", "delete"):
+        refused = client.post(f"/admin/ledger/periodclose/{closed.sequence}/{attempt}/", {"reason": "edited", "post": "yes"})
+        assert refused.status_code == 403
+    assert client.get("/admin/ledger/periodclose/add/").status_code == 403
+    assert PeriodClose.objects.get().reason == "month end"
 
 
 # ---------------------------------------------------------------------------------------------
