@@ -113,7 +113,7 @@ def test_the_posting_path_is_not_touched(post, product, bins):
 
 
 @pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)  # the roles (groups) come back after
 def test_a_price_changed_by_raw_sql_from_another_connection_shows_in_the_history(auditor_client):
     product = ProductFactory(unit_price="2.5")
     params = connection.get_connection_params()
@@ -129,14 +129,14 @@ def test_a_price_changed_by_raw_sql_from_another_connection_shows_in_the_history
     assert latest["user"] is None and latest["context"] is None
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)  # the roles (groups) come back after
 def test_the_test_flush_leaves_no_history_behind():
     """The flush that ends a transactional test empties the history too (it runs past the triggers)."""
     ProductFactory()
     assert ProductEvent.objects.exists()
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)  # the roles (groups) come back after
 def test_after_a_flush_nothing_is_left_and_the_triggers_are_back():
     assert not ProductEvent.objects.exists()
     ProductFactory()
