@@ -9,6 +9,7 @@ verbatim); XLSX writes quantities and counts as numbers with a number format, te
 """
 import csv
 import io
+from copy import copy
 from decimal import Decimal
 
 from openpyxl import Workbook
@@ -68,19 +69,33 @@ class CSVRenderer(BaseRenderer):
         return out.getvalue().encode(self.charset)
 
 
-def _cell(sheet, value, kind: str, bold: Font | None) -> WriteOnlyCell:
-    if kind == QUANTITY and value is not None:
-        value = Decimal(value)
-    cell = WriteOnlyCell(sheet, value=value)
-    if kind == TEXT and value is not None:
-        cell.data_type = "s"  # openpyxl would take text beginning with "=" for a formula
-    elif kind == QUANTITY:
-        cell.number_format = QUANTITY_FORMAT
-    elif kind == NUMBER:
-        cell.number_format = NUMBER_FORMAT
-    if bold is not None:
-        cell.font = bold
-    return cell
+class _Cells:
+    """Cells of one sheet, styled by type and emphasis. Each style is worked out once and copied
+    onto its cells: openpyxl looks a style up in the workbook each time one is set on a cell, which
+    costs more than writing the cell."""
+
+    def __init__(self, sheet):
+        self.sheet = sheet
+        self.styles = {(kind, bold): self._style(kind, bold) for kind in (TEXT, NUMBER, QUANTITY, FLAG) for bold in (False, True)}
+
+    def _style(self, kind: str, bold: bool):
+        cell = WriteOnlyCell(self.sheet)
+        if kind == QUANTITY:
+            cell.number_format = QUANTITY_FORMAT
+        elif kind == NUMBER:
+            cell.number_format = NUMBER_FORMAT
+        if bold:
+            cell.font = Font(bold=True)
+        return cell._style
+
+    def __call__(self, value, kind: str = TEXT, bold: bool = False) -> WriteOnlyCell:
+        if kind == QUANTITY and value is not None:
+            value = Decimal(value)
+        cell = WriteOnlyCell(self.sheet, value=value)
+        if kind == TEXT and value is not None:
+            cell.data_type = "s"  # openpyxl would take text beginning with "=" for a formula
+        cell._style = copy(self.styles[kind, bold])
+        return cell
 
 
 class XLSXRenderer(BaseRenderer):
@@ -95,23 +110,25 @@ class XLSXRenderer(BaseRenderer):
     def render(self, data, accepted_media_type=None, renderer_context=None) -> bytes:
         book = Workbook(write_only=True)
         sheet = book.create_sheet("Stock report")
-        bold = Font(bold=True)
+        cell = _Cells(sheet)
         lines = list(report_lines(data))
         for index, (_, _, width) in enumerate(COLUMNS, start=1):
             sheet.column_dimensions[get_column_letter(index)].width = width
         sheet.freeze_panes = "A2"
         sheet.auto_filter.ref = f"A1:{get_column_letter(len(COLUMNS))}{len(lines) + 1}"
-        sheet.append([_cell(sheet, name, TEXT, bold) for name, _, _ in COLUMNS])
+        sheet.append([cell(name, TEXT, bold=True) for name, _, _ in COLUMNS])
         for line in lines:
-            emphasis = bold if line["line"] != ROW else None
-            sheet.append([_cell(sheet, line.get(name), kind, emphasis) for name, kind, _ in COLUMNS])
+            total = line["line"] != ROW
+            sheet.append([cell(line.get(name), kind, bold=total) for name, kind, _ in COLUMNS])
         period = book.create_sheet("Period")
+        cell = _Cells(period)
         period.column_dimensions["A"].width, period.column_dimensions["B"].width = 12, 90
         for name in ("from", "to", "position", "product", "location", "warehouse", "reconciled"):
-            period.append([_cell(period, name, TEXT, bold), data[name]])
-        period.append([_cell(period, "figures", TEXT, bold), _cell(period, (
+            period.append([cell(name, bold=True), data[name]])
+        period.append([cell("figures", bold=True), cell(
             "opening + receipts - issues + transfers_in - transfers_out + count_gains - count_losses + reversals"
-            " = closing; from inclusive, to exclusive, in business time (UTC)"), TEXT, None)])
+            " = closing; from inclusive, to exclusive, in business time (UTC)"
+        )])
         out = io.BytesIO()
         book.save(out)
         return out.getvalue()

@@ -20,9 +20,12 @@ Opening and closing are sums by business time alone; the flows split the same le
 does not know) or the arithmetic lost something; each row, each product's total and the report's
 total carry it. Sums are exact on both databases (``projections.exact``).
 """
-from dataclasses import dataclass, fields
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from decimal import Decimal
+from itertools import groupby
+from typing import NamedTuple
 
 from django.db import connection
 
@@ -59,10 +62,10 @@ FLOWS = (
 )
 
 
-@dataclass(frozen=True)
-class Figures:
+class Figures(NamedTuple):
     """A row's quantities: stock at the bounds, the flows between them (outflows positive), and
-    how many legs of movements in the period made them."""
+    how many legs of movements in the period made them. (A named tuple: a report of the whole
+    ledger makes one per product-location, and adds them up per product.)"""
 
     opening: Decimal
     receipts: Decimal
@@ -77,18 +80,21 @@ class Figures:
 
     @property
     def net_flow(self) -> Decimal:
-        return sum((flow.sign * getattr(self, flow.name) for flow in FLOWS), Decimal(0))
+        return sum((flow.sign * value for flow, value in zip(FLOWS, self[1:-2], strict=True)), Decimal(0))
 
     @property
     def reconciled(self) -> bool:
         return self.opening + self.net_flow == self.closing
 
-    def __add__(self, other: "Figures") -> "Figures":
-        return Figures(*(getattr(self, f.name) + getattr(other, f.name) for f in fields(self)))
+    @classmethod
+    def total(cls, figures: Sequence["Figures"]) -> "Figures":
+        """Each figure summed over ``figures`` (all zero for none)."""
+        columns = zip(*figures) if figures else [()] * len(cls._fields)
+        return cls(*(sum(column, start) for column, start in zip(columns, _ZEROS, strict=True)))
 
 
-NO_FIGURES = Figures(*([Decimal(0)] * (len(FLOWS) + 2)), movements=0)
-QUANTITIES = ("opening", *(flow.name for flow in FLOWS), "closing")  # the figures that are quantities, in order
+QUANTITIES = Figures._fields[:-1]  # the figures that are quantities: opening, the flows, closing
+_ZEROS = (*(Decimal(0) for _ in QUANTITIES), 0)
 
 
 @dataclass(frozen=True)
@@ -227,15 +233,14 @@ def stock_report(
             figures = Figures(opening, *shown, closing, movements=values[-1])
             if figures.movements or figures.opening or figures.closing:
                 rows.append(ReportRow(product, sku, name, unit, location, location_code, warehouse, warehouse_code, figures))
-    products: dict[int, ProductTotal] = {}
-    for row in rows:
-        held = products.get(row.product)
-        products[row.product] = ProductTotal(
-            row.product, row.sku, row.name, row.unit,
-            1 + (held.locations if held else 0), row.figures + (held.figures if held else NO_FIGURES),
-        )
-    total = sum((p.figures for p in products.values()), NO_FIGURES)
-    return StockReport(start, end, position, scope, rows, list(products.values()), total)
+    products = []
+    for _, group in groupby(rows, key=lambda row: row.product):  # the rows come product by product
+        group = list(group)
+        first = group[0]
+        figures = Figures.total([row.figures for row in group])
+        products.append(ProductTotal(first.product, first.sku, first.name, first.unit, len(group), figures))
+    total = Figures.total([product.figures for product in products])
+    return StockReport(start, end, position, scope, rows, products, total)
 
 
 @dataclass(frozen=True)

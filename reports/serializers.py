@@ -107,7 +107,7 @@ class FiguresSerializer(serializers.Serializer):
 
 def _figures(figures: Figures) -> dict:
     """``FiguresSerializer``'s fields."""
-    body = {name: _quantity(getattr(figures, name)) for name in QUANTITIES}
+    body = dict(zip(QUANTITIES, map(_quantity, figures[:-1]), strict=True))
     return {**body, "movements": figures.movements, "reconciled": figures.reconciled}
 
 
