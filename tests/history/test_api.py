@@ -39,7 +39,7 @@ def test_a_price_change_through_the_api_and_one_through_raw_sql_both_show_with_b
     assert created["event"] == "insert" and created["changes"]["sku"] == {"before": None, "after": "BOLT-M8"}
 
 
-def test_a_request_that_changes_several_records_gives_them_one_context(manager_client, auditor_client, warehouse):
+def test_a_created_record_is_recorded_with_the_posts_method_and_request_id(manager_client, auditor_client, warehouse):
     response = manager_client.post("/api/v1/locations/", {"warehouse": warehouse.pk, "code": "C-01"})
     assert response.status_code == 201, response.content
     [insert] = _history(auditor_client, "/api/v1/history/", model="location")["results"]
