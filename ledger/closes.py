@@ -35,6 +35,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from common.generations import Generation
+from common.ids import MAX_ID
 
 from . import chain, store
 from .errors import CloseInvalid, PeriodAlreadyClosed, PeriodClosed, PeriodNotClosed, ReopenByCloser
@@ -173,7 +174,8 @@ CLOSE_MISSING = "close_missing"  # a sequence number with no row (or a row out o
 CLOSE_BROKEN_LINK = "close_broken_link"  # a row whose content or predecessor does not match its hash
 CLOSE_HEAD_MISMATCH = "close_head_mismatch"  # the ledger's link at the row's head position is not the one it attests
 CLOSE_CUTOFF_MISMATCH = "close_cutoff_mismatch"  # the ledger head's cutoff is not the latest close's
-CLOSE_PROBLEM_CODES = (CLOSE_MISSING, CLOSE_BROKEN_LINK, CLOSE_HEAD_MISMATCH, CLOSE_CUTOFF_MISMATCH)
+DATED_INSIDE_CLOSE = "dated_inside_close"  # a movement recorded after a close is dated inside it
+CLOSE_PROBLEM_CODES = (CLOSE_MISSING, CLOSE_BROKEN_LINK, CLOSE_HEAD_MISMATCH, CLOSE_CUTOFF_MISMATCH, DATED_INSIDE_CLOSE)
 
 
 @dataclass(frozen=True)
@@ -192,9 +194,10 @@ class CloseChainReport:
 
 def closes_verify() -> CloseChainReport:
     """Recompute the chain of closes from ``GENESIS``; check that each row's head is the ledger's
-    (the event at its position carries its link) and that the ledger head's cutoff is the latest
-    close's. The rows and the head's cutoff are read in one statement, so a close committing meanwhile
-    is seen in both or in neither."""
+    (the event at its position carries its link), that the ledger head's cutoff is the latest
+    close's, and that every close was kept: no movement recorded after it (and before the next row)
+    is dated before its cutoff. The rows and the head's cutoff are read in one statement, so a close
+    committing meanwhile is seen in both or in neither."""
     head_cutoff, closes = _closes_with_head_cutoff()
     links = dict(Movement.objects.filter(position__in={c.head_position for c in closes}).values_list("position", "hash"))
     links[0] = chain.GENESIS
@@ -215,7 +218,36 @@ def closes_verify() -> CloseChainReport:
     if head_cutoff != latest_cutoff:
         at = closes[-1].sequence if closes else 0
         return _broken(len(closes), at, CLOSE_CUTOFF_MISMATCH, "the ledger head's closed_before is not the latest close's")
+    if closes and (breach := _first_dated_inside(upto=closes[-1].sequence)):
+        sequence, position = breach
+        return _broken(
+            len(closes), sequence, DATED_INSIDE_CLOSE,
+            f"movement {position}, recorded after this row, is dated before its cutoff {closes[sequence - 1].closed_before.isoformat()}",
+        )
     return CloseChainReport(True, len(closes))
+
+
+# Each row's cutoff holds from its head position to the next row's: the first movement in that
+# range dated before it, over every row, in one statement. Each range is read by the key (both
+# bounds), so every movement after the first close is read once.
+_DATED_INSIDE_SQL = f"""
+    SELECT c.sequence, min(m.position) FROM (
+        SELECT sequence, head_position, closed_before, lead(head_position) OVER (ORDER BY sequence) AS next_position
+          FROM {PeriodClose._meta.db_table}
+    ) c
+    JOIN {Movement._meta.db_table} m ON m.position > c.head_position
+         AND m.position <= coalesce(c.next_position, {MAX_ID}) AND m.occurred_at < c.closed_before
+    WHERE c.sequence <= %s
+    GROUP BY c.sequence ORDER BY min(m.position) LIMIT 1
+"""
+
+
+def _first_dated_inside(*, upto: int) -> tuple[int, int] | None:
+    """(close sequence, movement position) of the first movement dated inside a close recorded
+    before it, among the rows verified (``upto``: a close recorded meanwhile is the next walk's)."""
+    with connection.cursor() as cursor:
+        cursor.execute(_DATED_INSIDE_SQL, [upto])
+        return cursor.fetchone()
 
 
 def _broken(count: int, sequence: int, code: str, problem: str) -> CloseChainReport:

@@ -349,6 +349,27 @@ def test_a_removed_close_is_caught(closed, finance):
     assert (report.closes.problem_code, report.closes.first_broken_sequence) == ("close_missing", 1)
 
 
+def test_a_movement_recorded_after_a_close_and_dated_inside_it_is_caught(post, closed, manager, product, bins):
+    """Moved into the closed period behind the application's back (the movement chain breaks too),
+    or posted while a trigger-less head let it through: the record of closes says the close was not
+    kept, and by which movement. A reopening moves the cutoff back for what follows it."""
+    kept = post(**issue(product, bins[0], closed.closed_before))
+    period_reopen(user=manager, through=days_ago(20), reason="late credit note")
+    reopened = post(**issue(product, bins[0], instant(days_ago(15))))
+    assert ledger_verify().intact
+    behind_the_apps_back("UPDATE ledger_movement SET occurred_at = %s WHERE position = %s",
+                         [instant(days_ago(25)), reopened.position])
+    assert ledger_verify().closes.intact is False
+    behind_the_apps_back("UPDATE ledger_movement SET occurred_at = %s WHERE position = %s",
+                         [instant(days_ago(15)), reopened.position])
+    assert ledger_verify().intact
+    behind_the_apps_back("UPDATE ledger_movement SET occurred_at = %s WHERE position = %s",
+                         [instant(days_ago(15)), kept.position])
+    report = ledger_verify()
+    assert (report.closes.problem_code, report.closes.first_broken_sequence) == ("dated_inside_close", closed.sequence)
+    assert f"movement {kept.position}, recorded after this row" in report.closes.problem
+
+
 def test_a_close_attesting_a_head_the_ledger_does_not_hold_is_caught(closed):
     behind_the_apps_back("UPDATE ledger_movement SET hash = %s WHERE position = 1", ["f" * 64])
     report = ledger_verify()
