@@ -1,4 +1,6 @@
 """Tamper evidence: the hash chain catches rows altered or removed behind the application's back."""
+import importlib
+
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
@@ -8,6 +10,8 @@ from ledger.models import Movement
 from ledger.verification import ledger_verify
 
 pytestmark = pytest.mark.django_db
+
+_append_only = importlib.import_module("ledger.migrations.0002_head_and_append_only")
 
 
 def behind_the_apps_back(sql, params=()):
@@ -21,8 +25,6 @@ def behind_the_apps_back(sql, params=()):
             cursor.execute("DROP TRIGGER ledger_movement_no_update")
             cursor.execute("DROP TRIGGER ledger_movement_no_delete")
             cursor.execute(sql, params)
-            from tests.conftest import _append_only
-
             for statement in _append_only.SQLITE_CREATE:
                 cursor.execute(statement)
 
