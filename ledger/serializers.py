@@ -136,17 +136,22 @@ class HeadSerializer(serializers.Serializer):
 
 
 class ExportQuerySerializer(serializers.Serializer):
-    after = serializers.IntegerField(min_value=0, max_value=MAX_ID, default=0, help_text="Export the events after this position.")
+    """A range of positions, (after, upto]. A bound past the head is the head (the ledger holds
+    nothing beyond it yet; the header says the range exported), as ``stock/as-of/`` reads one."""
+
+    after = serializers.IntegerField(
+        min_value=0, max_value=MAX_ID, default=0,
+        help_text="Export the events after this position (past the head: the head, an empty export).",
+    )
     upto = serializers.IntegerField(
-        min_value=0, max_value=MAX_ID, required=False, help_text="Up to this position (default: the head)."
+        min_value=0, max_value=MAX_ID, required=False, help_text="Up to this position (default, or past the head: the head).",
     )
 
     def validate(self, attrs):
+        if "upto" in attrs and attrs["after"] > attrs["upto"]:
+            raise serializers.ValidationError({"upto": ["Give after <= upto."]})
         head = head_position()
-        attrs.setdefault("upto", head)
-        if not attrs["after"] <= attrs["upto"] <= head:
-            raise serializers.ValidationError({"upto": [f"Give after <= upto <= the head ({head})."]})
-        return attrs
+        return {"after": min(attrs["after"], head), "upto": min(attrs.get("upto", head), head)}
 
 
 class VerifyQuerySerializer(serializers.Serializer):

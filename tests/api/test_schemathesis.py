@@ -25,7 +25,7 @@ results); no check is turned off:
   real one the ledger's first page links to, as a client does; it is never made up;
 - rules the schema cannot state are kept by generated valid data (``keeps_rules_a_schema_cannot_state``):
   rules over two fields (a transfer's two locations differ; ``stock/as-of/`` takes at most one of
-  ``position`` and ``recorded_at``; a report's period runs forward, ``to`` after ``from``; a period close's date is before today; a batch's items
+  ``position`` and ``recorded_at``; a report's period runs forward, ``to`` after ``from``; a period close's date is before today; an export's ``after`` is not past its ``upto``; a batch's items
   carry keys of their own, different ones, or the batch one ``Idempotency-Key`` header), and a body ``idempotency_key``'s printable characters past U+FFFF
   (schemathesis takes no such character in a pattern, so the schema states the rule for the Basic
   Multilingual Plane);
@@ -165,9 +165,19 @@ def keeps_rules_a_schema_cannot_state(context, case) -> bool:
         return not (query.get("position") not in (None, "") and query.get("recorded_at") not in (None, ""))
     if label in ("GET /api/v1/reports/stock/", "GET /api/v1/reports/stock/chart/"):
         return _runs_forward(case.query or {})
+    if label == "GET /api/v1/ledger/export/":
+        return _after_not_past_upto(case.query or {})
     if label in ("POST /api/v1/ledger/closes/", "POST /api/v1/ledger/closes/reopen/"):
         return _before_today(body.get("through"))
     return True
+
+
+def _after_not_past_upto(query: dict) -> bool:
+    """An export's range runs forward: ``after`` no later than ``upto``, where both are given."""
+    try:
+        return int(query["after"]) <= int(query["upto"])
+    except (KeyError, TypeError, ValueError):
+        return True
 
 
 def _before_today(through) -> bool:

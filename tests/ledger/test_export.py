@@ -123,5 +123,17 @@ def test_auditors_stream_the_same_export_from_the_api(ledger_with_awkward_data, 
     assert run_verifier(path)[0] == 0
 
     assert clerk_client.get("/api/v1/ledger/export/").status_code == 403
-    refused = auditor_client.get("/api/v1/ledger/export/?upto=99")
+    refused = auditor_client.get("/api/v1/ledger/export/?after=3&upto=2")
     assert (refused.status_code, refused.json()["code"], list(refused.json()["errors"])) == (400, "validation_error", ["upto"])
+
+
+def test_an_export_bound_past_the_head_is_the_head(ledger_with_awkward_data, auditor_client):
+    head = ledger_head()
+    for query, after in (("upto=99", 0), (f"after={head.position + 5}", head.position)):
+        response = auditor_client.get(f"/api/v1/ledger/export/?{query}")
+        assert response.status_code == 200, query
+        lines = b"".join(response.streaming_content).decode().splitlines()
+        header = json.loads(lines[0])
+        assert (header["after"], header["upto"], len(lines) - 1) == (after, head.position, head.position - after), query
+        if after:
+            assert header["previous_hash"] == head.hash
