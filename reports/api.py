@@ -19,6 +19,8 @@ from .renderers import XLSX, CSVRenderer, SVGRenderer, XLSXRenderer
 from .selectors import Scope, stock_over_time, stock_report
 
 UNKNOWN_FORMAT = "Unknown format {format!r}; use one of {formats}."
+MAX_XLSX_LINES = 10_000  # lines of one workbook (about 5 s to write here; the whole report is the CSV's or JSON's)
+TOO_MANY_LINES = "The report has {lines:,} lines; an XLSX holds at most {limit:,}: narrow the scope or the period, or ask for CSV."
 TOO_MANY_POINTS = "The stock changed {points:,} times in this period; a chart draws at most {limit:,}: choose a shorter period."
 _NOT_FOUND = error_response("not_found", description="No such product, location or warehouse (`errors` names it).")
 
@@ -121,8 +123,11 @@ class StockReportView(_Report):
         query = self.query(serializers.StockReportQuerySerializer)
         scope = Scope(query.get("product"), query.get("location"), query.get("warehouse"))
         report = stock_report(start=query["from"], end=query["to"], scope=scope, position=query.get("position"))
-        response = Response(serializers.StockReportSerializer(report).data)
         extension = request.accepted_renderer.format
+        lines = len(report.rows) + len(report.products) + 1
+        if extension == "xlsx" and lines > MAX_XLSX_LINES:
+            raise ValidationError({"format": [TOO_MANY_LINES.format(lines=lines, limit=MAX_XLSX_LINES)]})
+        response = Response(serializers.StockReportSerializer(report).data)
         if extension != "json":
             name = f"stock-report_{report.start:%Y%m%dT%H%M}_{report.end:%Y%m%dT%H%M}.{extension}"
             response["Content-Disposition"] = f'attachment; filename="{name}"'

@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 from openpyxl import load_workbook
 
+from reports import api
 from tests.factories import ProductFactory
 
 from .conftest import JANUARY
@@ -99,3 +100,13 @@ def test_an_empty_report_is_a_header_and_a_zero_total(auditor_client, db):
     answer = auditor_client.get(REPORT, {**JANUARY, "format": "csv"})
     header, total = list(csv.reader(io.StringIO(answer.content.decode())))
     assert total[0] == "total" and total[header.index("closing")] == "0.000" and total[-1] == "true"
+
+
+def test_a_workbook_of_too_many_lines_is_refused_naming_the_format(auditor_client, ledger, monkeypatch):
+    lines = len(list(csv.reader(io.StringIO(auditor_client.get(REPORT, {**ledger, "format": "csv"}).content.decode())))) - 1
+    monkeypatch.setattr(api, "MAX_XLSX_LINES", lines)
+    assert auditor_client.get(REPORT, {**ledger, "format": "xlsx"}).status_code == 200
+    monkeypatch.setattr(api, "MAX_XLSX_LINES", lines - 1)
+    body = auditor_client.get(REPORT, {**ledger, "format": "xlsx"}).json()
+    assert (body["code"], list(body["errors"])) == ("validation_error", ["format"])
+    assert f"has {lines:,} lines" in body["detail"]
