@@ -19,7 +19,7 @@ from .renderers import XLSX, CSVRenderer, SVGRenderer, XLSXRenderer
 from .selectors import Scope, stock_over_time, stock_report
 
 UNKNOWN_FORMAT = "Unknown format {format!r}; use one of {formats}."
-MAX_XLSX_LINES = 10_000  # lines of one workbook (about 5 s to write here; the whole report is the CSV's or JSON's)
+MAX_XLSX_LINES = 25_000  # lines of one workbook: about 10 s to write here (a larger report is the CSV's or JSON's)
 TOO_MANY_LINES = "The report has {lines:,} lines; an XLSX holds at most {limit:,}: narrow the scope or the period, or ask for CSV."
 TOO_MANY_POINTS = "The stock changed {points:,} times in this period; a chart draws at most {limit:,}: choose a shorter period."
 _NOT_FOUND = error_response("not_found", description="No such product, location or warehouse (`errors` names it).")

@@ -93,6 +93,7 @@ class Figures(NamedTuple):
         return cls(*(sum(column, start) for column, start in zip(columns, _ZEROS, strict=True)))
 
 
+_OUTFLOWS = [flow.sign < 0 for flow in FLOWS]
 QUANTITIES = Figures._fields[:-1]  # the figures that are quantities: opening, the flows, closing
 _ZEROS = (*(Decimal(0) for _ in QUANTITIES), 0)
 
@@ -225,12 +226,12 @@ def stock_report(
     position = _recorded_up_to(position)
     with connection.cursor() as cursor:
         cursor.execute(_report_sql(scope), _params(scope, start, end, position))
-        rows = []
+        rows, zero = [], from_db(0)
         for product, sku, name, unit, location, location_code, warehouse, warehouse_code, *values in cursor.fetchall():
-            opening, *flows, closing = (from_db(value or 0) for value in values[:-1])
+            opening, *flows, closing = [zero if value is None else from_db(value) for value in values[:-1]]
             # Outflows are shown positive (0 - x: never the "-0" that -x makes of zero).
-            shown = (total if flow.sign > 0 else Decimal(0) - total for flow, total in zip(FLOWS, flows, strict=True))
-            figures = Figures(opening, *shown, closing, movements=values[-1])
+            shown = [zero - total if out else total for total, out in zip(flows, _OUTFLOWS, strict=True)]
+            figures = Figures(opening, *shown, closing, values[-1])
             if figures.movements or figures.opening or figures.closing:
                 rows.append(ReportRow(product, sku, name, unit, location, location_code, warehouse, warehouse_code, figures))
     products = []
