@@ -60,6 +60,7 @@ def day_after_starts(through: date) -> datetime:
 
 
 def close_link(previous: str, close: PeriodClose) -> str:
+    """The chain link of ``close`` after the link ``previous`` (``GENESIS`` for the first row)."""
     return chain.link(previous, [getattr(close, field) for field in CHAINED_FIELDS])
 
 
@@ -180,6 +181,9 @@ CLOSE_PROBLEM_CODES = (CLOSE_MISSING, CLOSE_BROKEN_LINK, CLOSE_HEAD_MISMATCH, CL
 
 @dataclass(frozen=True)
 class CloseChainReport:
+    """What ``closes_verify`` found: intact with the number of rows, or the first row in sequence
+    order where something is wrong, and what."""
+
     intact: bool
     closes: int
     first_broken_sequence: int | None = None
