@@ -12,8 +12,8 @@ ROLES = (CLERK, AUDITOR, FINANCE, MANAGER)
 ROLE_DESCRIPTIONS = {
     CLERK: "posts stock movements",
     AUDITOR: "reads and replays the whole ledger, posts nothing",
-    FINANCE: "reads stock and what it is worth",
-    MANAGER: "manages the catalog and the locations",
+    FINANCE: "reads stock and what it is worth, closes the books through a date",
+    MANAGER: "manages the catalog and the locations, reopens a closed period (not their own close)",
 }
 
 
