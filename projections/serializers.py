@@ -1,7 +1,7 @@
-from django.utils import timezone
 from rest_framework import serializers
 
 from catalog.models import MONEY, QUANTITY
+from common.api.fields import ZonedDateTimeField
 from common.api.parsers import refuse_repeated
 from common.ids import MAX_ID
 from ledger.serializers import BalanceSerializer, MovementSerializer
@@ -46,27 +46,6 @@ class LocationStockSerializer(serializers.ModelSerializer):
     class Meta:
         model = LocationStock
         fields = ["location", "location_code", "warehouse", "warehouse_code", "quantity", "value_at_price", "value_at_cost"]
-
-
-class ZonedDateTimeField(serializers.DateTimeField):
-    """An ISO 8601 time that names its zone, read as UTC. A time without one is refused, not read in
-    the server's zone: an auditor's year end would move by hours."""
-
-    default_error_messages = {
-        "invalid": "Not a valid date and time. Use ISO 8601 with a zone, e.g. 2026-11-25T09:30:00Z.",
-        "naive": "Include a time zone (Z or +hh:mm).",
-    }
-
-    def to_internal_value(self, value):
-        # Python's parser stops at a NUL and Django's pattern lets a final newline through.
-        if isinstance(value, str) and not (value.isprintable() and value == value.strip()):
-            self.fail("invalid")
-        return super().to_internal_value(value)
-
-    def enforce_timezone(self, value):
-        if timezone.is_naive(value):
-            self.fail("naive")
-        return super().enforce_timezone(value)
 
 
 class AsOfQuerySerializer(serializers.Serializer):

@@ -5,13 +5,17 @@ The answers' fields are declared for the schema; ``to_representation`` writes th
 ``ledger.serializers.MovementSerializer`` does: a report of the whole ledger has a row per
 product-location, and DRF's field-by-field path would cost more than the report's SQL.
 """
+import re
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 
 from rest_framework import serializers
 
 from catalog.models import QUANTITY
+from common.api.fields import ZonedDateTimeField
 from common.api.parsers import refuse_repeated
 from common.ids import MAX_ID
+from ledger.closes import books_zone
 
 from .selectors import QUANTITIES, Figures, StockReport, StockSeries
 
@@ -26,6 +30,21 @@ def _quantity(value: Decimal) -> str:
 
 
 _datetime = serializers.DateTimeField().to_representation  # ISO 8601 in UTC, with Z
+_DATE_ALONE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+class PeriodBoundField(ZonedDateTimeField):
+    """A period's bound: a time that names its zone, or a date alone, the start of that day in the
+    books' time zone, as a period close reads its date (so a year's report and its close agree)."""
+
+    def to_internal_value(self, value):
+        if isinstance(value, str) and _DATE_ALONE.fullmatch(value):
+            try:
+                day = date.fromisoformat(value)
+            except ValueError:
+                self.fail("invalid")
+            return datetime.combine(day, time.min, tzinfo=books_zone()).astimezone(UTC)
+        return super().to_internal_value(value)
 
 
 def _with_from(serializer_class):
@@ -41,10 +60,11 @@ def _id(min_value: int = 1, **kwargs) -> serializers.IntegerField:
 
 
 _PERIOD_FIELDS = {
-    "from": serializers.DateTimeField(
-        help_text="The period's start in business time, inclusive: ISO 8601 (a date alone is its midnight, UTC)."
+    "from": PeriodBoundField(
+        help_text="The period's start in business time, inclusive: ISO 8601 with a zone, or a date alone (the "
+        "start of that day in the books' time zone, `TIME_ZONE`)."
     ),
-    "to": serializers.DateTimeField(
+    "to": PeriodBoundField(
         help_text="The period's end in business time, exclusive (the next period's `from`); after `from`."
     ),
     "position": _id(

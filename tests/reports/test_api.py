@@ -1,5 +1,7 @@
 """GET reports/stock/ and reports/stock/chart/: who may read them, and every refusal in the one
 error body with a stable code, naming the parameter."""
+from datetime import UTC, datetime
+
 import pytest
 
 from .conftest import JANUARY
@@ -38,11 +40,19 @@ def test_the_report_as_json(auditor_client, stocked, bins):
         assert not any(str(value).startswith("-") for value in line.values()), line
 
 
+def test_a_date_alone_is_the_start_of_that_day_in_the_books_zone(auditor_client, stocked, settings):
+    settings.TIME_ZONE = "Europe/Berlin"  # as a period close reads "closed through" a date
+    body = auditor_client.get(REPORT, {"from": "2026-01-01", "to": "2026-02-01T00:00:00+01:00", "product": stocked.pk}).json()
+    bounds = [datetime.fromisoformat(body[name]) for name in ("from", "to")]
+    assert bounds == [datetime(2025, 12, 31, 23, tzinfo=UTC), datetime(2026, 1, 31, 23, tzinfo=UTC)]
+
+
 @pytest.mark.parametrize(("query", "field"), [
     ({"to": "2026-02-01"}, "from"),
     ({"from": "2026-01-01"}, "to"),
     ({"from": "yesterday", "to": "2026-02-01"}, "from"),
     ({"from": "2026-01-01", "to": "2026-02-30"}, "to"),
+    ({"from": "2026-01-01T00:00:00", "to": "2026-02-01"}, "from"),  # a time names its zone
     ({"from": "2026-02-01", "to": "2026-01-01"}, "to"),
     ({"from": "2026-01-01", "to": "2026-01-01"}, "to"),
     ({**JANUARY, "product": "abc"}, "product"),
