@@ -326,15 +326,6 @@ _CLOSE_EXAMPLE = {
 }
 
 
-class ClosePagination(CursorPagination):
-    """The closes, newest (the one in force) first."""
-
-    ordering = "-sequence"
-    page_size = 100
-    page_size_query_param = "page_size"
-    max_page_size = 1000
-
-
 def _close_input(request) -> dict:
     query = serializers.CloseInputSerializer(data=request.data)
     query.is_valid(raise_exception=True)
@@ -349,9 +340,8 @@ class PeriodCloseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
     """Closing the books through a date (finance) and reopening them (managers, never their own
     close): an append-only record with a chain of its own. Nothing here is changed or deleted."""
 
-    queryset = PeriodClose.objects.all()
+    queryset = PeriodClose.objects.order_by("-sequence")  # newest, the one in force, first; pages as the catalog's
     serializer_class = serializers.PeriodCloseSerializer
-    pagination_class = ClosePagination
     filter_backends = []  # a short list, newest first: nothing to filter or order by
     lookup_url_kwarg = "id"  # the answer's ``id`` (the row's sequence)
     # What each action needs; reading needs view_periodclose.
