@@ -1,10 +1,9 @@
 """Period closes: the append-only record of closing (and reopening) the books, and the head's copy
 of the latest close's cutoff, which every posting reads under the head's lock (``ledger.closes``).
 
-On PostgreSQL a trigger refuses UPDATE, DELETE and TRUNCATE on ledger_periodclose; on SQLite
-triggers refuse UPDATE and DELETE (the test flush drops and recreates them: ``SQLITE_DROP``,
-``SQLITE_CREATE``). On both, the head's ``closed_before`` can change only to the latest close's,
-so the books cannot be opened by editing the head. Any change to the table moves the
+Triggers refuse UPDATE and DELETE on ledger_periodclose (and TRUNCATE on PostgreSQL:
+``common.triggers.append_only``). On both databases, the head's ``closed_before`` can change only
+to the latest close's, so the books cannot be opened by editing the head. Any change to the table moves the
 ``period_close`` generation on, so each process drops the close it remembers within a second.
 """
 import django.db.models.deletion
@@ -14,21 +13,8 @@ from django.db import migrations, models
 from common import triggers
 from common.triggers import by_vendor
 
-POSTGRES_CREATE = [
+POSTGRES_HEAD_CREATE = [
     """
-CREATE FUNCTION ledger_periodclose_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    RAISE EXCEPTION 'ledger_periodclose is append-only: % refused; reopen with a new row instead', TG_OP
-        USING ERRCODE = 'insufficient_privilege';
-END
-$$;
-CREATE TRIGGER ledger_periodclose_no_update_or_delete
-    BEFORE UPDATE OR DELETE ON ledger_periodclose
-    FOR EACH ROW EXECUTE FUNCTION ledger_periodclose_refuse_change();
-CREATE TRIGGER ledger_periodclose_no_truncate
-    BEFORE TRUNCATE ON ledger_periodclose
-    FOR EACH STATEMENT EXECUTE FUNCTION ledger_periodclose_refuse_change();
-
 CREATE FUNCTION ledger_head_refuse_unrecorded_close() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF NEW.closed_before IS DISTINCT FROM
@@ -45,22 +31,12 @@ CREATE TRIGGER ledger_head_closed_before_recorded
     EXECUTE FUNCTION ledger_head_refuse_unrecorded_close();
 """
 ]
-POSTGRES_DROP = [
+POSTGRES_HEAD_DROP = [
     """
 DROP TRIGGER ledger_head_closed_before_recorded ON ledger_ledgerhead;
 DROP FUNCTION ledger_head_refuse_unrecorded_close();
-DROP TRIGGER ledger_periodclose_no_truncate ON ledger_periodclose;
-DROP TRIGGER ledger_periodclose_no_update_or_delete ON ledger_periodclose;
-DROP FUNCTION ledger_periodclose_refuse_change();
 """
 ]
-SQLITE_CREATE = [
-    """CREATE TRIGGER ledger_periodclose_no_update BEFORE UPDATE ON ledger_periodclose
-       BEGIN SELECT RAISE(ABORT, 'ledger_periodclose is append-only: UPDATE refused; reopen with a new row instead'); END""",
-    """CREATE TRIGGER ledger_periodclose_no_delete BEFORE DELETE ON ledger_periodclose
-       BEGIN SELECT RAISE(ABORT, 'ledger_periodclose is append-only: DELETE refused; reopen with a new row instead'); END""",
-]
-SQLITE_DROP = ["DROP TRIGGER ledger_periodclose_no_update", "DROP TRIGGER ledger_periodclose_no_delete"]
 SQLITE_HEAD_CREATE = [
     """CREATE TRIGGER ledger_head_closed_before_recorded BEFORE UPDATE OF closed_before ON ledger_ledgerhead
        FOR EACH ROW WHEN NEW.closed_before IS NOT OLD.closed_before
@@ -108,9 +84,10 @@ class Migration(migrations.Migration):
                 'constraints': [models.CheckConstraint(condition=models.Q(('action__in', ['close', 'reopen'])), name='periodclose_action_known'), models.CheckConstraint(condition=models.Q(('reason', ''), _negated=True), name='periodclose_reason_given')],
             },
         ),
+        triggers.append_only("ledger_periodclose", instead="reopen with a new row instead"),
         by_vendor(
-            create={"postgresql": POSTGRES_CREATE, "sqlite": SQLITE_CREATE + SQLITE_HEAD_CREATE},
-            drop={"postgresql": POSTGRES_DROP, "sqlite": SQLITE_DROP + SQLITE_HEAD_DROP},
+            create={"postgresql": POSTGRES_HEAD_CREATE, "sqlite": SQLITE_HEAD_CREATE},
+            drop={"postgresql": POSTGRES_HEAD_DROP, "sqlite": SQLITE_HEAD_DROP},
         ),
         migrations.RunPython(create_counter, migrations.RunPython.noop),
         triggers.generation_triggers("period_close", {"ledger_periodclose": ()}),
