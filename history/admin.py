@@ -5,6 +5,7 @@ from django.contrib.admin.views.main import ChangeList
 from django.utils.html import format_html, format_html_join
 
 from catalog.models import Category, Location, Product, Warehouse
+from common.admin import ReadOnlyAdmin
 
 from .models import EVENT_MODELS
 from .selectors import TRACKED, history_page, object_history
@@ -89,22 +90,14 @@ class EventChangeList(ChangeList):
             event.change = change
 
 
-class EventAdmin(admin.ModelAdmin):
+class EventAdmin(ReadOnlyAdmin):
     """An event model's rows, to read: never added, changed or deleted here (nor anywhere)."""
 
+    refusal = "History is append-only: it records changes and is never changed itself."
     list_display = ("pgh_created_at", "pgh_label", "record", "who", "changes")
     list_filter = ("pgh_label",)
     date_hierarchy = "pgh_created_at"
     ordering = ("-pgh_created_at", "-pgh_id")
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def get_changelist(self, request, **kwargs):
         return EventChangeList

@@ -22,7 +22,7 @@ def test_changing_or_deleting_a_movement_is_a_403_that_says_why_and_one_line(adm
     assert MovementAdmin.refusal in page
     assert f'href="{url}change/"' in page
     [record] = [r for r in caplog.records if r.levelno >= logging.WARNING]
-    assert (record.name, record.exc_info, record.exc_text) == ("ledger.admin", None, None)
+    assert (record.name, record.exc_info, record.exc_text) == ("common.admin", None, None)
     assert record.getMessage() == f"admin refused to {attempt} movement {movement.pk} for admin: {MovementAdmin.refusal}"
     assert Movement.objects.get(pk=movement.pk).hash == movement.hash
     assert Movement.objects.count() == len(day)
