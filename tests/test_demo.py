@@ -26,6 +26,7 @@ def test_seed_demo_creates_one_user_per_role_and_a_first_day_and_can_run_again(c
         assert user.check_password(f"{role}-demo-pass")
         assert f"{role}-demo-pass" in out
     assert User.objects.get(username="admin").is_superuser
+    assert set(User.objects.filter(is_staff=True, is_superuser=False).values_list("username", flat=True)) == {"auditor", "manager"}
     assert Movement.objects.count() == 9
     assert ledger_verify().intact
 

@@ -12,7 +12,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from rest_framework.authtoken.models import Token
 
-from accounts.roles import ROLE_DESCRIPTIONS, ROLES
+from accounts.roles import AUDITOR, MANAGER, ROLE_DESCRIPTIONS, ROLES
 from catalog.models import Category, Location, Product, Warehouse
 from ledger.models import Movement
 from ledger.parsing import parse_movement
@@ -53,7 +53,9 @@ class Command(BaseCommand):
             admin.save()
         created.append((admin, "superuser: Django admin, users and groups"))
         for role in ROLES:
-            user, made = User.objects.get_or_create(username=role, defaults={"is_staff": role == "manager"})
+            # Admin for those who work in it: managers keep the catalog there, auditors read the
+            # ledger, the closes, the anchors and the master-data history there.
+            user, made = User.objects.get_or_create(username=role, defaults={"is_staff": role in (MANAGER, AUDITOR)})
             if made:
                 user.set_password(role + DEMO_PASSWORD_SUFFIX)
                 user.save()
