@@ -3,7 +3,7 @@ from unittest import mock
 import pytest
 from django.db import connection
 
-pytest_plugins = ["tests.fixtures"]
+pytest_plugins = ["tests.fixtures", "tests.celery_worker"]
 
 # SQLite's triggers that refuse a change to an append-only table (the ledger's, the anchors', ...),
 # and the master-data history's that would record the flush itself (history/sqlite.py).

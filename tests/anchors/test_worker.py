@@ -11,7 +11,6 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from anchors import signing
 from anchors.models import Anchor
 from anchors.tasks import anchor_ledger
-from tests.projections.test_worker import celery_worker_process  # noqa: F401 (the fixture)
 
 pytestmark = [
     pytest.mark.postgres,
