@@ -25,10 +25,14 @@ results); no check is turned off:
   real one the ledger's first page links to, as a client does; it is never made up;
 - rules the schema cannot state are kept by generated valid data (``keeps_rules_a_schema_cannot_state``):
   rules over two fields (a transfer's two locations differ; ``stock/as-of/`` takes at most one of
-  ``position`` and ``recorded_at``; a report's period runs forward, ``to`` after ``from``; a period close's date is before today; an export's ``after`` is not past its ``upto``; a batch's items
+  ``position`` and ``recorded_at``; a report's period runs forward, ``to`` after ``from``; a period
+  close's date is before today; an export's ``after`` is not past its ``upto``; a category's
+  ``parent`` is neither itself nor one of its descendants, read from the live server; a batch's items
   carry keys of their own, different ones, or the batch one ``Idempotency-Key`` header), and a body ``idempotency_key``'s printable characters past U+FFFF
   (schemathesis takes no such character in a pattern, so the schema states the rule for the Basic
   Multilingual Plane);
+- a request past the server's limits (413, 414, 431: a generated query can run past the request
+  line's 4,094 bytes) refuses invalid data as a 400 does;
 - a body the schema calls invalid but the API reads as a valid one (a decimal or a text sent as a
   JSON number, an id as digits, a boolean as ``0``/``"yes"``, text with whitespace around it: DRF's
   and ``ledger.parsing``' documented readings) is not "invalid data accepted"
@@ -76,8 +80,10 @@ POSTING = ("POST /api/v1/movements/", "POST /api/v1/movements/batch/", "POST /ap
 
 CONFIGURED = {
     "rules a schema cannot state": "generated valid data keeps them (a transfer's two locations differ; "
-    "stock/as-of/ takes at most one of position and recorded_at; a report's to is after its from; a close's through is before today; a batch's items carry different keys of their own or the "
-    "batch one header key; a body idempotency_key is printable past U+FFFF too)",
+    "stock/as-of/ takes at most one of position and recorded_at; a report's to is after its from; a close's through is before today; "
+    "an export's after is not past its upto; a category's parent is neither itself nor a descendant (read from the server); "
+    "a batch's items carry different keys of their own or the batch one header key; a body idempotency_key is printable past U+FFFF too)",
+    "negative_data_rejection refusals": "413, 414 and 431 (a request past the server's limits) count as refusing invalid data",
     "negative_data_rejection": "a schema-violating body the API reads as a valid one (a decimal or text sent as a "
     "JSON number, an id or a boolean as text, text with whitespace around it: DRF's and ledger.parsing' "
     "documented readings) is not counted as accepted invalid data",
@@ -165,11 +171,36 @@ def keeps_rules_a_schema_cannot_state(context, case) -> bool:
         return not (query.get("position") not in (None, "") and query.get("recorded_at") not in (None, ""))
     if label in ("GET /api/v1/reports/stock/", "GET /api/v1/reports/stock/chart/"):
         return _runs_forward(case.query or {})
+    if label in ("PATCH /api/v1/categories/{id}/", "PUT /api/v1/categories/{id}/"):
+        return not _makes_a_cycle(case)
     if label == "GET /api/v1/ledger/export/":
         return _after_not_past_upto(case.query or {})
     if label in ("POST /api/v1/ledger/closes/", "POST /api/v1/ledger/closes/reopen/"):
         return _before_today(body.get("through"))
     return True
+
+
+_live: dict[str, Server] = {}  # the server under test, for a rule that reads its data (set by ``_run_role``)
+
+
+def _makes_a_cycle(case) -> bool:
+    """A category's parent is neither the category nor one of its descendants: a rule over the path,
+    the body and the data, so the tree is read from the live server."""
+    body = case.body if isinstance(case.body, dict) else {}
+    parent, own = body.get("parent"), (case.path_parameters or {}).get("id")
+    if not isinstance(parent, int) or isinstance(parent, bool) or not str(own).isdigit():
+        return False
+    server, seen = _live["server"], set()
+    while parent is not None and parent not in seen:
+        if parent == int(own):
+            return True
+        seen.add(parent)
+        answer = requests.get(f"{server.url}/api/v1/categories/{parent}/", timeout=REQUEST_TIMEOUT,
+                              headers={"Authorization": f"Token {server.tokens['manager']}"})
+        if answer.status_code != 200:
+            return False
+        parent = answer.json().get("parent")
+    return False
 
 
 def _after_not_past_upto(query: dict) -> bool:
@@ -283,7 +314,10 @@ def _ledger_cursor(server: Server) -> str:
 def _config(server: Server, role: str | None, seconds: float, cursor: str) -> SchemathesisConfig:
     project = {
         "headers": {"Authorization": f"Token {server.tokens[role]}"} if role else {},
-        "checks": {"enabled": True},
+        # A request past the server's limits (its line, headers or body) is refused before anything
+        # reads it: 413, 414 and 431 reject invalid data as surely as a 400 does.
+        "checks": {"enabled": True, "negative_data_rejection": {"expected-statuses": [
+            "400", "401", "403", "404", "405", "406", "409", "413", "414", "415", "422", "428", "429", "431", "5xx"]}},
         "phases": {
             "examples": {"enabled": True}, "coverage": {"enabled": True},
             "fuzzing": {"enabled": True}, "stateful": {"enabled": True},
@@ -348,6 +382,7 @@ def _run_role(run: Run, server: Server, role: str | None, seconds: float, cursor
     name = role or "no token"
     schema = schemathesis.openapi.from_url(f"{server.url}/api/v1/schema/?format=json",
                                            config=_config(server, role, seconds, cursor))
+    _live["server"] = server
     schema.hook("filter_case")(keeps_rules_a_schema_cannot_state)
     schema.hook("filter_failure")(drops_readable_negative_data)
     for event in from_schema(schema).execute():
