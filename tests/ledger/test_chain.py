@@ -1,6 +1,4 @@
 """Tamper evidence: the hash chain catches rows altered or removed behind the application's back."""
-import importlib
-
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
@@ -9,24 +7,9 @@ from ledger import chain
 from ledger.models import Movement
 from ledger.verification import ledger_verify
 
+from .helpers import behind_the_apps_back
+
 pytestmark = pytest.mark.django_db
-
-_append_only = importlib.import_module("ledger.migrations.0002_head_and_append_only")
-
-
-def behind_the_apps_back(sql, params=()):
-    """What someone with database access could do: switch the guard trigger off and write."""
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute("SET session_replication_role = replica")  # a superuser skips triggers
-            cursor.execute(sql, params)
-            cursor.execute("RESET session_replication_role")
-        else:
-            cursor.execute("DROP TRIGGER ledger_movement_no_update")
-            cursor.execute("DROP TRIGGER ledger_movement_no_delete")
-            cursor.execute(sql, params)
-            for statement in _append_only.SQLITE_CREATE:
-                cursor.execute(statement)
 
 
 def test_an_untouched_ledger_is_intact(ledger):

@@ -17,7 +17,7 @@ from ledger.models import ImmutableError, LedgerHead, Movement, PeriodClose
 from ledger.verification import ledger_verify
 from tests.factories import UserFactory
 
-from .helpers import guard_quantity
+from .helpers import behind_the_apps_back, guard_quantity
 
 pytestmark = pytest.mark.django_db
 
@@ -271,23 +271,6 @@ def test_admin_lists_the_closes_to_read_never_to_change(client, closed):
 
 # ---------------------------------------------------------------------------------------------
 # Append-only, and the chain of closes
-
-
-def behind_the_apps_back(sql, params=()):
-    """What someone with database access could do: switch the triggers off and write."""
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute("SET session_replication_role = replica")
-            cursor.execute(sql, params)
-            cursor.execute("RESET session_replication_role")
-            return
-        cursor.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND sql LIKE '%RAISE(ABORT%'")
-        triggers = cursor.fetchall()
-        for name, _ in triggers:
-            cursor.execute(f'DROP TRIGGER "{name}"')
-        cursor.execute(sql, params)
-        for _, statement in triggers:
-            cursor.execute(statement)
 
 
 def test_a_close_is_never_changed_or_removed(closed):

@@ -20,7 +20,7 @@ from ledger.verification import (
 )
 from tests.threads import Background
 
-from .test_chain import behind_the_apps_back
+from .helpers import behind_the_apps_back
 
 pytestmark = pytest.mark.django_db
 
