@@ -18,6 +18,14 @@ def head_position() -> int:
     return LedgerHead.objects.values_list("position", flat=True).get(pk=1)
 
 
+def recorded_up_to(position: int | None) -> int:
+    """A record bound as a reader applies it: the position asked for, at most the head (nothing is
+    recorded beyond it yet), the head if none. Every position up to the head is committed, so what
+    is read up to the answer never changes: quoting it reproduces a figure."""
+    head = head_position()
+    return head if position is None else min(position, head)
+
+
 # Bisection over [0, head]: position ``lo`` was recorded by the moment (or is 0), every position
 # after ``hi`` later; each step looks up the middle one by its key, until lo = hi.
 _RECORDED_BY_SQL = f"""

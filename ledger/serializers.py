@@ -15,7 +15,7 @@ from .closes import CLOSE_PROBLEM_CODES
 from .legs import placed_legs
 from .models import Movement, MovementKind, PeriodClose
 from .parsing import MAX_KEY, MAX_REASON, MAX_REFERENCE, POSTABLE_KINDS
-from .selectors import head_position
+from .selectors import recorded_up_to
 from .verification import PROBLEM_CODES, SAVED_HEAD_FORMAT, SAVED_HEAD_PATTERN, SavedHead
 
 
@@ -150,8 +150,8 @@ class ExportQuerySerializer(serializers.Serializer):
     def validate(self, attrs):
         if "upto" in attrs and attrs["after"] > attrs["upto"]:
             raise serializers.ValidationError({"upto": ["Give after <= upto."]})
-        head = head_position()
-        return {"after": min(attrs["after"], head), "upto": min(attrs.get("upto", head), head)}
+        upto = recorded_up_to(attrs.get("upto"))
+        return {"after": min(attrs["after"], upto), "upto": upto}
 
 
 class VerifyQuerySerializer(serializers.Serializer):

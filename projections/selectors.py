@@ -13,7 +13,7 @@ from ledger.errors import RecordNotFound
 from ledger.legs import any_leg, legs_sql
 from ledger.models import Movement
 from ledger.quantities import from_db
-from ledger.selectors import head_position, position_recorded_by
+from ledger.selectors import head_position, position_recorded_by, recorded_up_to
 
 from .definitions import LEDGER, PROJECTIONS, Projection
 from .exact import arithmetic
@@ -202,11 +202,7 @@ def stock_as_of(
     exist is ``RecordNotFound``, not zero."""
     if position is not None and recorded_at is not None:
         raise ValueError("give at most one of position and recorded_at")
-    if recorded_at is not None:
-        position = position_recorded_by(recorded_at)
-    else:
-        head = head_position()
-        position = head if position is None else min(position, head)
+    position = position_recorded_by(recorded_at) if recorded_at is not None else recorded_up_to(position)
     condition = "{product} = %(product)s AND m.position <= %(position)s"
     if at is not None:
         condition += " AND m.occurred_at <= %(at)s"

@@ -33,7 +33,7 @@ from catalog.models import Location, Product, Warehouse
 from ledger.legs import legs_sql
 from ledger.models import Movement, MovementKind
 from ledger.quantities import from_db
-from ledger.selectors import head_position
+from ledger.selectors import recorded_up_to
 from projections.exact import arithmetic
 
 from .errors import RecordNotFound
@@ -182,13 +182,6 @@ class StockReport:
         return self.total.reconciled and all(r.figures.reconciled for r in [*self.rows, *self.products])
 
 
-def _recorded_up_to(position: int | None) -> int:
-    """The ledger position a report reads up to: the one asked for, at most the head (every
-    position up to the head is committed, so the answer cannot change under a reader)."""
-    head = head_position()
-    return head if position is None else min(position, head)
-
-
 def _params(scope: Scope, start: datetime, end: datetime, position: int) -> dict:
     adapt = connection.ops.adapt_datetimefield_value
     return {
@@ -223,7 +216,7 @@ def stock_report(
     a row per product-location that held stock at the start or moved in the period, each
     product's total over its rows, and the report's total."""
     scope.refuse_missing()
-    position = _recorded_up_to(position)
+    position = recorded_up_to(position)
     with connection.cursor() as cursor:
         cursor.execute(_report_sql(scope), _params(scope, start, end, position))
         rows, zero = [], from_db(0)
@@ -285,7 +278,7 @@ def stock_over_time(
     warehouse) is no change, and no point."""
     scope = Scope(product, scope.location, scope.warehouse)
     scope.refuse_missing()
-    position = _recorded_up_to(position)
+    position = recorded_up_to(position)
     sql = (
         f"SELECT CASE WHEN occurred_at < %(start)s THEN NULL ELSE occurred_at END AS at, {arithmetic().sum('change')}"
         f" FROM ({scope.legs()}) legs GROUP BY 1 ORDER BY 1"
