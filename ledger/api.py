@@ -315,7 +315,7 @@ class LedgerVerifyView(APIView):
 
 
 CLOSE_ID = OpenApiParameter(
-    "id", {"type": "integer", "minimum": 1, "maximum": MAX_ID}, OpenApiParameter.PATH,
+    "id", id_integer(MAX_ID), OpenApiParameter.PATH,
     description="The close's place in the chain of closes (from 1).",
 )
 _CLOSE_EXAMPLE = {
