@@ -12,7 +12,7 @@ from django.http import HttpResponseRedirect
 from django.urls import NoReverseMatch, reverse
 
 from .errors import HistoryProtected
-from .models import Category, Location, Product, Warehouse
+from .models import Category, Location, Lot, Product, Warehouse
 from .services import frozen_fields, history_guarded, refuse_history_rewrite, referred_to_by_ledger
 
 logger = logging.getLogger(__name__)
@@ -129,8 +129,8 @@ class CategoryAdmin(admin.ModelAdmin):
 
 @admin.register(Product)
 class ProductAdmin(HistoryGuardedAdmin):
-    list_display = ("sku", "name", "category", "unit", "barcode", "unit_price", "reorder_point", "is_active")
-    list_filter = ("is_active", "unit", "category")
+    list_display = ("sku", "name", "category", "unit", "tracking", "barcode", "unit_price", "reorder_point", "is_active")
+    list_filter = ("is_active", "tracking", "unit", "category")
     search_fields = ("sku", "name", "barcode")
     list_select_related = ("category",)
     autocomplete_fields = ("category",)
@@ -156,12 +156,31 @@ class WarehouseAdmin(LedgerLinksAdmin):
 
 @admin.register(Location)
 class LocationAdmin(HistoryGuardedAdmin):
-    list_display = ("code", "warehouse", "name", "is_active")
+    list_display = ("code", "warehouse", "name", "barcode", "is_active")
     list_filter = ("is_active", "warehouse")
-    search_fields = ("code", "name", "warehouse__code")
+    search_fields = ("code", "name", "barcode", "warehouse__code")
     list_select_related = ("warehouse",)
     actions = [deactivate, activate]
 
     def get_queryset(self, request):
         # Its label is WAREHOUSE/CODE: the autocomplete (filters in the ledger's admin) names each.
         return super().get_queryset(request).select_related("warehouse")
+
+
+@admin.register(Lot)
+class LotAdmin(LedgerLinksAdmin):
+    """Lots are made by the receipts that name them, or here beforehand; their code and product are
+    what movements refer to, so only the dates may change once saved."""
+
+    list_display = ("code", "product", "expires_on", "manufactured_on", "created_at")
+    list_filter = (("expires_on", admin.DateFieldListFilter),)
+    search_fields = ("code", "product__sku")
+    list_select_related = ("product",)
+    autocomplete_fields = ("product",)
+    date_hierarchy = "expires_on"
+
+    def get_readonly_fields(self, request, obj=None):
+        return ("created_at",) if obj is None else ("product", "code", "created_at")
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -9,7 +9,13 @@ class HistoryProtected(DomainError):
     status = 409
     code = "history_protected"
 
-    PRODUCT_UNIT = "Product {sku} has movements in the ledger; its unit cannot change (it would rescale its history)."
+    PRODUCT_FIELD = {
+        "unit": "Product {sku} has movements in the ledger; its unit cannot change (it would rescale its history).",
+        "tracking": (
+            "Product {sku} has movements in the ledger; its tracking cannot change "
+            "(its history would be without lots, or its lots without a history)."
+        ),
+    }
     LOCATION_WAREHOUSE = (
         "Location {label} has movements in the ledger; its warehouse cannot change (it would relocate its history)."
     )
@@ -22,8 +28,8 @@ class HistoryProtected(DomainError):
         return self.extra["field"]
 
     @classmethod
-    def product_unit(cls, *, product_id: int, sku: str) -> "HistoryProtected":
-        return cls(cls.PRODUCT_UNIT.format(sku=sku), field="unit", product=product_id)
+    def product_field(cls, *, field: str, product_id: int, sku: str) -> "HistoryProtected":
+        return cls(cls.PRODUCT_FIELD[field].format(sku=sku), field=field, product=product_id)
 
     @classmethod
     def location_warehouse(cls, *, location_id: int, label: str) -> "HistoryProtected":

@@ -8,7 +8,7 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 
 from common.text import ReadableText
 
@@ -70,6 +70,13 @@ class UnitOfMeasure(models.TextChoices):
     SQUARE_METRE = "m2", "square metre"
 
 
+class Tracking(models.TextChoices):
+    """How a product's stock is told apart: not at all, or by lot (batch) with its expiry."""
+
+    NONE = "none", "none"
+    LOT = "lot", "by lot"
+
+
 class Product(models.Model):
     sku = models.CharField("SKU", max_length=64, unique=True, validators=[ReadableText()])
     name = models.CharField(max_length=200, validators=[ReadableText()])
@@ -87,6 +94,18 @@ class Product(models.Model):
         **QUANTITY, default=Decimal("0"),
         validators=[MinValueValidator(Decimal("0")), MaxValueValidator(MAX_QUANTITY)],
     )
+    tracking = models.CharField(
+        max_length=8, choices=Tracking.choices, default=Tracking.NONE,
+        help_text="By lot: every movement names a lot (an issue naming none takes the first-expiring).",
+    )
+    lead_time_days = models.PositiveIntegerField(
+        default=7, validators=[MaxValueValidator(3650)], help_text="Days from ordering to receiving it."
+    )
+    pack_size = models.DecimalField(
+        **QUANTITY, default=Decimal("1"),
+        validators=[MinValueValidator(Decimal("0.001")), MaxValueValidator(MAX_QUANTITY)],
+        help_text="It is ordered in multiples of this.",
+    )
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -97,6 +116,10 @@ class Product(models.Model):
             models.CheckConstraint(condition=Q(unit_price__gte=0), name="product_price_not_negative"),
             models.CheckConstraint(condition=Q(reorder_point__gte=0), name="product_reorder_not_negative"),
             models.CheckConstraint(condition=~Q(barcode=""), name="product_barcode_not_empty"),
+            models.CheckConstraint(
+                condition=Q(tracking__in=[t.value for t in Tracking]), name="product_tracking_known"
+            ),
+            models.CheckConstraint(condition=Q(pack_size__gt=0), name="product_pack_size_positive"),
         ]
 
     def __str__(self) -> str:
@@ -122,13 +145,50 @@ class Location(models.Model):
     warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT, related_name="locations")
     code = models.CharField(max_length=64, validators=[ReadableText()])
     name = models.CharField(max_length=200, blank=True, validators=[ReadableText()])
+    barcode = models.CharField(
+        max_length=64, null=True, blank=True, unique=True, validators=[ReadableText()],
+        help_text="What a scanner reads off the bin's label.",
+    )
     is_active = models.BooleanField(default=True)
 
     class Meta:
         ordering = ["warehouse__code", "code"]
         constraints = [
             models.UniqueConstraint(fields=["warehouse", "code"], name="location_unique_code_in_warehouse"),
+            models.CheckConstraint(condition=~Q(barcode=""), name="location_barcode_not_empty"),
         ]
 
     def __str__(self) -> str:
         return f"{self.warehouse.code}/{self.code}"
+
+
+class Lot(models.Model):
+    """A lot (batch) of one lot-tracked product: its code is unique within the product. Made by the
+    first receipt (or count) that names it, or beforehand through the API and admin; never deleted
+    once a movement names it (the ledger protects it)."""
+
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="lots", db_index=False)
+    code = models.CharField(max_length=64, validators=[ReadableText()])
+    expires_on = models.DateField(null=True, blank=True, help_text="The last day it may be used.")
+    manufactured_on = models.DateField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["product_id", "expires_on", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["product", "code"], name="lot_unique_code_in_product"),
+            models.CheckConstraint(condition=~Q(code=""), name="lot_code_not_empty"),
+            models.CheckConstraint(
+                condition=Q(manufactured_on__isnull=True) | Q(expires_on__isnull=True)
+                | Q(manufactured_on__lte=F("expires_on")),
+                name="lot_made_before_it_expires",
+            ),
+        ]
+        indexes = [models.Index(fields=["expires_on"], name="lot_expires_on")]
+
+    def __str__(self) -> str:
+        return f"{self.product.sku} lot {self.code}"
+
+    def expired_on(self, day) -> bool:
+        """Whether it may no longer be used on ``day``: after its expiry date."""
+        return self.expires_on is not None and day > self.expires_on

@@ -92,21 +92,13 @@ class ProductSerializer(HistoryGuardedSerializer):
     class Meta:
         model = Product
         fields = [
-            "id", "sku", "name", "category", "unit", "specification", "barcode",
-            "unit_price", "reorder_point", "is_active", "created_at", "updated_at",
+            "id", "sku", "name", "category", "unit", "specification", "barcode", "tracking",
+            "unit_price", "reorder_point", "lead_time_days", "pack_size", "is_active", "created_at", "updated_at",
         ]
         read_only_fields = ["created_at", "updated_at"]
 
     def validate_barcode(self, value):
-        """An empty barcode means none; uniqueness is checked against the other products."""
-        value = (value or "").strip() or None
-        if value is not None:
-            clash = Product.objects.filter(barcode=value)
-            if self.instance is not None:
-                clash = clash.exclude(pk=self.instance.pk)
-            if clash.exists():
-                raise serializers.ValidationError("product with this barcode already exists.", code="unique")
-        return value
+        return _optional_barcode(self, value)
 
 
 class WarehouseSerializer(ReadableTextSerializer):
@@ -120,8 +112,27 @@ class WarehouseSerializer(ReadableTextSerializer):
 
 class LocationSerializer(HistoryGuardedSerializer):
     warehouse_code = serializers.CharField(source="warehouse.code", read_only=True)
+    barcode = ReadableCharField(max_length=64, required=False, allow_null=True, allow_blank=True)
     one_line = ("code", "name")
 
     class Meta:
         model = Location
-        fields = ["id", "warehouse", "warehouse_code", "code", "name", "is_active"]
+        fields = ["id", "warehouse", "warehouse_code", "code", "name", "barcode", "is_active"]
+
+    def validate_barcode(self, value):
+        return _optional_barcode(self, value)
+
+
+def _optional_barcode(serializer: serializers.ModelSerializer, value: str | None) -> str | None:
+    """An empty barcode means none; uniqueness is checked against the model's other records."""
+    value = (value or "").strip() or None
+    if value is not None:
+        model = serializer.Meta.model
+        clash = model.objects.filter(barcode=value)
+        if serializer.instance is not None:
+            clash = clash.exclude(pk=serializer.instance.pk)
+        if clash.exists():
+            raise serializers.ValidationError(
+                f"{model._meta.verbose_name} with this barcode already exists.", code="unique"
+            )
+    return value

@@ -1,7 +1,8 @@
 """Changes to the catalog that the ledger constrains.
 
 Once a movement refers to a product, its unit is frozen (a new unit would rescale every quantity
-in its history); once a movement refers to a location (as ``location`` or ``to_location``), its
+in its history), and so is its tracking (its history would be without lots, or its lots without a
+history); once a movement refers to a location (as ``location`` or ``to_location``), its
 warehouse is frozen (a new warehouse would relocate its history). The database refuses both,
 whoever asks (triggers in ``ledger/migrations/0005_catalog_history_guard.py``); the checks here
 come first, so that the API and admin answer with a clear refusal rather than a database error.
@@ -18,8 +19,8 @@ from django.db import IntegrityError, transaction
 from .errors import HistoryProtected
 from .models import Location, Product
 
-# The one field of each model that the ledger's history depends on.
-FROZEN_FIELD = {Product: "unit", Location: "warehouse"}
+# The fields of each model that the ledger's history depends on.
+FROZEN_FIELDS = {Product: ("unit", "tracking"), Location: ("warehouse",)}
 
 
 def referred_to_by_ledger(*, record: Product | Location) -> bool:
@@ -33,8 +34,8 @@ def referred_to_by_ledger(*, record: Product | Location) -> bool:
 
 def frozen_fields(*, record) -> tuple[str, ...]:
     """The fields of ``record`` that may no longer change because movements refer to it."""
-    field = FROZEN_FIELD.get(type(record))
-    return (field,) if field is not None and referred_to_by_ledger(record=record) else ()
+    fields = FROZEN_FIELDS.get(type(record), ())
+    return fields if fields and referred_to_by_ledger(record=record) else ()
 
 
 def refuse_history_rewrite(*, record, changes: Mapping[str, Any]) -> None:
@@ -43,19 +44,19 @@ def refuse_history_rewrite(*, record, changes: Mapping[str, Any]) -> None:
     the stored row, not with ``record`` (which a form may already have changed); the same value
     again is no change."""
     model = type(record)
-    field = FROZEN_FIELD.get(model)
-    if record.pk is None or field is None or field not in changes:
+    asked = [field for field in FROZEN_FIELDS.get(model, ()) if field in changes]
+    if record.pk is None or not asked:
         return
-    new = changes[field]
-    new = getattr(new, "pk", new)  # a foreign key arrives as the related record
     stored = model.objects.filter(pk=record.pk).first()
-    if stored is None or getattr(stored, model._meta.get_field(field).attname) == new:
+    if stored is None:
         return
-    if not referred_to_by_ledger(record=stored):
-        return
-    if isinstance(stored, Product):
-        raise HistoryProtected.product_unit(product_id=stored.pk, sku=stored.sku)
-    raise HistoryProtected.location_warehouse(location_id=stored.pk, label=str(stored))
+    for field in asked:
+        new = getattr(changes[field], "pk", changes[field])  # a foreign key arrives as the related record
+        if getattr(stored, model._meta.get_field(field).attname) == new or not referred_to_by_ledger(record=stored):
+            continue
+        if isinstance(stored, Product):
+            raise HistoryProtected.product_field(field=field, product_id=stored.pk, sku=stored.sku)
+        raise HistoryProtected.location_warehouse(location_id=stored.pk, label=str(stored))
 
 
 @contextmanager

@@ -21,7 +21,7 @@ from django.db import models
 from pghistory.models import EventQuerySet
 from rest_framework.authtoken.models import Token
 
-from catalog.models import Category, Location, Product, Warehouse
+from catalog.models import Category, Location, Lot, Product, Warehouse
 
 REFUSAL = "Master-data history is append-only: its rows are never changed or deleted."
 BASELINE = "baseline"
@@ -87,6 +87,7 @@ TrackedCategory = _tracked(Category)
 TrackedProduct = _tracked(Product)
 TrackedWarehouse = _tracked(Warehouse)
 TrackedLocation = _tracked(Location)
+TrackedLot = _tracked(Lot)
 # A user's roles are their groups; is_active, is_staff and is_superuser are the rest of what they
 # may do. The password (and the last login) are not history.
 TrackedUser = _tracked(User)
@@ -122,6 +123,10 @@ class LocationEvent(_events(TrackedLocation, *_rows(), name="LocationEvent")):
     pass
 
 
+class LotEvent(_events(TrackedLot, *_rows(), name="LotEvent")):
+    pass
+
+
 class UserEvent(_events(
     TrackedUser, *_rows(), fields=["username", "is_active", "is_staff", "is_superuser"], name="UserEvent",
 )):
@@ -144,4 +149,6 @@ class TokenEvent(_events(
     pass
 
 
-EVENT_MODELS = (CategoryEvent, ProductEvent, WarehouseEvent, LocationEvent, UserEvent, UserGroupEvent, TokenEvent)
+EVENT_MODELS = (
+    CategoryEvent, ProductEvent, WarehouseEvent, LocationEvent, LotEvent, UserEvent, UserGroupEvent, TokenEvent,
+)

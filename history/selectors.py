@@ -19,7 +19,7 @@ from django.db.models import F, OuterRef, Subquery, Value
 from rest_framework.fields import DateTimeField
 
 from .models import (
-    BASELINE, CategoryEvent, LocationEvent, ProductEvent, TokenEvent, UserEvent, UserGroupEvent, WarehouseEvent,
+    BASELINE, CategoryEvent, LocationEvent, LotEvent, ProductEvent, TokenEvent, UserEvent, UserGroupEvent, WarehouseEvent,
 )
 
 
@@ -44,6 +44,7 @@ TRACKED = {t.name: t for t in (
     Tracked("product", ProductEvent, "pgh_obj_id"),
     Tracked("warehouse", WarehouseEvent, "pgh_obj_id"),
     Tracked("location", LocationEvent, "pgh_obj_id"),
+    Tracked("lot", LotEvent, "pgh_obj_id"),
     Tracked("user", UserEvent, "pgh_obj_id"),
     Tracked("role", UserGroupEvent, "user_id"),
     Tracked("token", TokenEvent, "user_id"),

@@ -23,10 +23,17 @@ from django.db.models import Q
 
 
 class StockKey(NamedTuple):
-    """Where stock is kept: a guard row, a projection row and a timeline are each one key's."""
+    """Where stock is kept: a guard row, a projection row and a timeline are each one key's. A
+    product tracked by lot keeps its stock per lot; any other has ``lot`` None."""
 
     product: int
     location: int
+    lot: int | None
+
+
+def key_order(key: StockKey) -> tuple:
+    """The order guard rows are locked in, the same for every posting: untracked keys, then lots."""
+    return (key.lot is not None, key.product, key.location, key.lot or 0)
 
 
 @dataclass(frozen=True, eq=False)  # each leg is one object of LEGS: compared and hashed by identity
@@ -43,7 +50,7 @@ class Leg:
 
     def __post_init__(self):
         object.__setattr__(self, "location_field", f"{self.location}_id")
-        object.__setattr__(self, "key_fields", ("product_id", self.location_field))
+        object.__setattr__(self, "key_fields", ("product_id", self.location_field, "lot_id"))
 
     def change(self, delta: Decimal) -> Decimal:
         return delta if self.sign > 0 else -delta
@@ -104,9 +111,9 @@ def any_leg(**lookups) -> Q:
 
 def legs_sql(ledger: str, where: str, *, extra: Sequence[str] = ()) -> str:
     """Every leg of the movements ``m`` in table ``ledger`` that match ``where``, as rows of the key's
-    columns (``product_id``, ``location_id``), then the ``extra`` columns of the movement, then the
-    signed ``change``. In ``where``, ``{product}`` and ``{location}`` stand for the leg's key
-    columns (a leg that is not always there also needs its location set)."""
+    columns (``product_id``, ``location_id``, ``lot_id``), then the ``extra`` columns of the
+    movement, then the signed ``change``. In ``where``, ``{product}``, ``{location}`` and ``{lot}``
+    stand for the leg's key columns (a leg that is not always there also needs its location set)."""
     branches = []
     for leg in LEGS:
         columns = {name: f"m.{field}" for name, field in zip(StockKey._fields, leg.key_fields, strict=True)}

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
-from catalog.models import MONEY, QUANTITY, Location, Product
+from catalog.models import MONEY, QUANTITY, Location, Lot, Product
 
 from .legs import route
 
@@ -52,6 +52,10 @@ class Movement(models.Model):
     to_location = models.ForeignKey(
         Location, null=True, blank=True, on_delete=models.PROTECT, related_name="movements_in", db_index=False
     )
+    lot = models.ForeignKey(
+        Lot, null=True, blank=True, on_delete=models.PROTECT, related_name="movements", db_index=False,
+        help_text="The lot moved, for a lot-tracked product (the same lot at both legs of a transfer).",
+    )
     quantity = models.DecimalField(**QUANTITY)
     delta = models.DecimalField(**QUANTITY, help_text="Signed change at location.")
     balance_after = models.DecimalField(**QUANTITY)
@@ -70,6 +74,15 @@ class Movement(models.Model):
     request_fingerprint = models.CharField(max_length=64, help_text="SHA-256 of the request that posted it.")
     reverses = models.OneToOneField(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversed_by"
+    )
+    allocation = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="allocated", db_index=False,
+        help_text="The first event of the posting this one was split from: an issue or transfer allocated across "
+        "several lots is one event per lot, each naming the first (and reversed together).",
+    )
+    chain_format = models.PositiveSmallIntegerField(
+        null=True, blank=True,
+        help_text="The canonical form its chain link covers (``ledger.chain``); empty for events written before forms were marked.",
     )
     hash = models.CharField(max_length=64, help_text="SHA-256 chain link over this event and the previous link.")
 
@@ -111,6 +124,9 @@ class Movement(models.Model):
             models.Index(
                 fields=["to_location", "position"], name="movement_to_location_pos", condition=Q(to_location__isnull=False)
             ),
+            # A lot's trace and the order lots were first received in; only lot-tracked events carry one.
+            models.Index(fields=["lot", "position"], name="movement_lot_pos", condition=Q(lot__isnull=False)),
+            models.Index(fields=["allocation"], name="movement_allocation", condition=Q(allocation__isnull=False)),
             models.Index(fields=["occurred_at"], name="movement_occurred"),
             models.Index(fields=["reference"], name="movement_reference"),
         ]
@@ -138,7 +154,8 @@ class Movement(models.Model):
 
 
 class StockLevel(models.Model):
-    """The write side's guard: on-hand quantity per product-location, locked while posting.
+    """The write side's guard: on-hand quantity per product-location (and lot, for a lot-tracked
+    product: one row per lot there), locked while posting.
 
     Changed only by the posting service, in the same transaction as the movement it guards;
     the database refuses a negative quantity even if the code were wrong.
@@ -146,6 +163,7 @@ class StockLevel(models.Model):
 
     product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="+")
     location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="+")
+    lot = models.ForeignKey(Lot, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False)
     quantity = models.DecimalField(**QUANTITY, default=0)
     last_occurred_at = models.DateTimeField(
         null=True, blank=True,
@@ -154,12 +172,19 @@ class StockLevel(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["product", "location"], name="stocklevel_unique_product_location"),
+            # Two partial keys, as NULL is distinct from NULL in a unique index: an upsert names the one it means.
+            models.UniqueConstraint(
+                fields=["product", "location"], condition=Q(lot__isnull=True), name="stocklevel_unique_product_location",
+            ),
+            models.UniqueConstraint(
+                fields=["product", "location", "lot"], condition=Q(lot__isnull=False), name="stocklevel_unique_lot",
+            ),
             models.CheckConstraint(condition=Q(quantity__gte=0), name="stocklevel_quantity_not_negative"),
         ]
 
     def __str__(self) -> str:
-        return f"{self.product.sku} at {self.location}: {self.quantity.normalize():f}"
+        lot = f" lot {self.lot.code}" if self.lot_id else ""
+        return f"{self.product.sku}{lot} at {self.location}: {self.quantity.normalize():f}"
 
 
 class LedgerHead(models.Model):

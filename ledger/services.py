@@ -138,6 +138,7 @@ class _Intent:
     product_id: int
     location_id: int
     to_location_id: int | None
+    lot_id: int | None
     delta: Decimal | None  # the signed change at location_id; None for a count, whose change is a difference
     original: Movement | None  # what a reversal reverses
 
@@ -232,7 +233,7 @@ def _resolve(pending: dict[int, NewMovement], batch: bool, now: datetime) -> lis
         if movement.reverses is None:
             delta = None if movement.kind == MovementKind.COUNT else movement.quantity * DIRECTION[movement.kind]
             intents.append(_Intent(
-                index, movement, occurred_at, movement.product, movement.location, movement.to_location, delta, None,
+                index, movement, occurred_at, movement.product, movement.location, movement.to_location, None, delta, None,
             ))
             continue
         original = originals.get(movement.reverses)
@@ -240,7 +241,7 @@ def _resolve(pending: dict[int, NewMovement], batch: bool, now: datetime) -> lis
         reversed_here.add(original.pk)
         intents.append(_Intent(
             index, movement, occurred_at, original.product_id, original.location_id, original.to_location_id,
-            reversed_delta(original.delta), original,
+            original.lot_id, reversed_delta(original.delta), original,
         ))
     return intents
 
@@ -410,6 +411,8 @@ def _append(user, plans: list[_Plan], guard_updates: dict[int, GuardUpdate], now
             "idempotency_key": movement.idempotency_key,
             "request_fingerprint": movement.fingerprint(),
             "reverses_id": movement.reverses,
+            "allocation_id": None,
+            "chain_format": None,
         })
         rows.append(row)
     try:

@@ -26,7 +26,7 @@ from django.db import connection
 from django.utils.dateparse import parse_datetime
 
 from . import chain
-from .legs import KEY_COLUMNS, LEGS, StockKey, legs_sql
+from .legs import KEY_COLUMNS, LEGS, StockKey, key_order, legs_sql
 from .models import LedgerHead, Movement, StockLevel
 from .quantities import from_db
 from .timeline import StockChange
@@ -78,24 +78,30 @@ class GuardUpdate:
 def lock_stock_levels(keys: set[StockKey]) -> dict[StockKey, GuardRow]:
     """Lock (creating at zero where missing) the guard rows; return them by key.
 
-    One statement per ``GUARD_ROWS`` keys, in key order: an upsert that rewrites each row to itself
-    takes its row lock and returns the committed values, for new and existing rows alike.
+    One statement per ``GUARD_ROWS`` keys, in ``key_order`` (untracked keys, then lots, each on
+    its own partial unique key): an upsert that rewrites each row to itself takes its row lock and
+    returns the committed values, for new and existing rows alike.
     """
-    ordered = sorted(keys)
-    columns = ", ".join(KEY_COLUMNS)
-    row = "(" + "%s, " * len(KEY_COLUMNS) + "0)"
+    ordered = sorted(keys, key=key_order)
+    untracked = [key for key in ordered if key.lot is None]
     locked = {}
-    for start in range(0, len(ordered), GUARD_ROWS):
-        chunk = ordered[start:start + GUARD_ROWS]
-        rows = _run([Statement(
-            f"INSERT INTO {_STOCK} ({columns}, quantity) VALUES {', '.join([row] * len(chunk))} "
-            f"ON CONFLICT ({columns}) DO UPDATE SET quantity = {_STOCK}.quantity "
-            f"RETURNING id, quantity, last_occurred_at, {columns}",
-            [part for key in chunk for part in key],
-        )])
-        locked.update({
-            StockKey(*key): GuardRow(pk, from_db(quantity), datetime_from_db(last)) for pk, quantity, last, *key in rows
-        })
+    for chunk_keys, columns, target in (
+        (untracked, KEY_COLUMNS[:-1], f"({', '.join(KEY_COLUMNS[:-1])}) WHERE lot_id IS NULL"),
+        (ordered[len(untracked):], KEY_COLUMNS, f"({', '.join(KEY_COLUMNS)}) WHERE lot_id IS NOT NULL"),
+    ):
+        row = "(" + "%s, " * len(columns) + "0)"
+        for start in range(0, len(chunk_keys), GUARD_ROWS):
+            chunk = chunk_keys[start:start + GUARD_ROWS]
+            rows = _run([Statement(
+                f"INSERT INTO {_STOCK} ({', '.join(columns)}, quantity) VALUES {', '.join([row] * len(chunk))} "
+                f"ON CONFLICT {target} DO UPDATE SET quantity = {_STOCK}.quantity "
+                f"RETURNING id, quantity, last_occurred_at, {', '.join(KEY_COLUMNS)}",
+                [part for key in chunk for part in key[:len(columns)]],
+            )])
+            locked.update({
+                StockKey(*key): GuardRow(pk, from_db(quantity), datetime_from_db(last))
+                for pk, quantity, last, *key in rows
+            })
     return locked
 
 
@@ -104,16 +110,23 @@ def stock_changes_after(earliest: dict[StockKey, datetime]) -> dict[StockKey, li
     what a backdated posting must check against. One statement for them all. Called with the guard
     rows locked, so no posting can add to them meanwhile. Each leg is indexed on (product, its
     location, occurred_at)."""
-    matching_key = " AND ".join(f"{{{name}}} = %s" for name in StockKey._fields)
-    branch = legs_sql(_MOVEMENT, f"{matching_key} AND m.occurred_at > %s", extra=("occurred_at",))
+    branches = {
+        tracked: legs_sql(
+            _MOVEMENT, f"{{product}} = %s AND {{location}} = %s AND {{lot}} {'= %s' if tracked else 'IS NULL'} "
+            "AND m.occurred_at > %s", extra=("occurred_at",),
+        )
+        for tracked in (False, True)
+    }
     changes: dict[StockKey, list[StockChange]] = {key: [] for key in earliest}
     keys = list(earliest)
     for start in range(0, len(keys), HISTORY_KEYS):  # SQLite joins at most 500 SELECTs in one
         chunk = keys[start:start + HISTORY_KEYS]
         params = []
         for key in chunk:
-            params += [*key, connection.ops.adapt_datetimefield_value(earliest[key])] * len(LEGS)  # once per leg
-        for *key, at, change in _run([Statement(" UNION ALL ".join([branch] * len(chunk)) + " ORDER BY occurred_at", params)]):
+            given = key if key.lot is not None else key[:-1]
+            params += [*given, connection.ops.adapt_datetimefield_value(earliest[key])] * len(LEGS)  # once per leg
+        sql = " UNION ALL ".join(branches[key.lot is not None] for key in chunk) + " ORDER BY occurred_at"
+        for *key, at, change in _run([Statement(sql, params)]):
             changes[StockKey(*key)].append(StockChange(datetime_from_db(at), from_db(change)))
     return changes
 

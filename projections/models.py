@@ -5,7 +5,7 @@ refers to the catalog for joins only, and a rebuild must be free to empty and re
 """
 from django.db import models
 
-from catalog.models import MONEY, QUANTITY, Location, Product
+from catalog.models import MONEY, QUANTITY, Location, Lot, Product
 
 # Totals over many rows: every on-hand fits QUANTITY, but a product's total over its locations, a
 # location's over its products and the receipts of all time need more room (on PostgreSQL; SQLite
@@ -58,6 +58,25 @@ class ProductLocationStock(models.Model):
 
     def __str__(self) -> str:
         return f"{self.product_id}@{self.location_id}: {self.quantity}"
+
+
+class LotStock(models.Model):
+    """On hand per product, location and lot: only lot-tracked products have rows here (per product
+    and per location cover every product)."""
+
+    product = _product()
+    location = _location()
+    lot = models.ForeignKey(Lot, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+", db_index=False)
+    quantity = models.DecimalField(**QUANTITY, default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["product", "location", "lot"], name="lotstock_unique_key"),
+        ]
+        indexes = [models.Index(fields=["lot", "location"], name="lotstock_lot_location")]
+
+    def __str__(self) -> str:
+        return f"{self.product_id}@{self.location_id} lot {self.lot_id}: {self.quantity}"
 
 
 class ProductStock(models.Model):

@@ -78,7 +78,7 @@ class TestARefusedChange:
             response = admin_client.post(_change_url(product), _posted_back(page) | {"unit": "kg", "name": "Bolt"})
         assert response.status_code == 302
         assert response["Location"] == _change_url(product)
-        refusal = HistoryProtected.PRODUCT_UNIT.format(sku="BOLT-M8")
+        refusal = HistoryProtected.PRODUCT_FIELD["unit"].format(sku="BOLT-M8")
         [record] = _warnings(caplog)
         assert (record.name, record.exc_info, record.exc_text) == ("catalog.admin", None, None)
         assert refusal in record.getMessage() and "\n" not in record.getMessage()
@@ -93,7 +93,7 @@ class TestARefusedChange:
         caplog.clear()
         response = admin_client.post(_change_url(product), _posted_back(page) | {"unit": "kg"})
         assert response.status_code == 200
-        refusal = HistoryProtected.PRODUCT_UNIT.format(sku="BOLT-M8")
+        refusal = HistoryProtected.PRODUCT_FIELD["unit"].format(sku="BOLT-M8")
         assert response.context["adminform"].form.errors["unit"] == [refusal]
         [record] = _warnings(caplog)
         assert (record.name, record.exc_info) == ("catalog.admin", None)

@@ -47,7 +47,7 @@ class TestTheApi:
         name = product.name
         response = manager_client.patch(f"{PRODUCTS}{product.pk}/", {"unit": "kg", "name": "Bolt"}, format="json")
         assert response.status_code == 409
-        detail = HistoryProtected.PRODUCT_UNIT.format(sku="BOLT-M8")
+        detail = HistoryProtected.PRODUCT_FIELD["unit"].format(sku="BOLT-M8")
         assert response.json() == {
             "code": "history_protected", "detail": detail, "field": "unit", "errors": {"unit": [detail]},
             "product": product.pk,
@@ -228,7 +228,7 @@ class TestAdmin:
         post(kind="receipt", product=product.pk, location=bins[0].pk, quantity="5")
         response = admin_client.post(_change_url(product), _posted_back(page) | {"unit": "kg"})
         assert response.status_code == 200
-        assert response.context["adminform"].form.errors["unit"] == [HistoryProtected.PRODUCT_UNIT.format(sku="BOLT-M8")]
+        assert response.context["adminform"].form.errors["unit"] == [HistoryProtected.PRODUCT_FIELD["unit"].format(sku="BOLT-M8")]
         assert Product.objects.get(pk=product.pk).unit == "ea"
 
     def test_the_warehouse_inline_edits_locations_but_cannot_move_one(
