@@ -66,7 +66,7 @@ class LotStock(models.Model):
 
     product = _product()
     location = _location()
-    lot = models.ForeignKey(Lot, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+", db_index=False)
+    lot = models.ForeignKey(Lot, on_delete=models.DO_NOTHING, db_constraint=False, related_name="stock", db_index=False)
     quantity = models.DecimalField(**QUANTITY, default=0)
 
     class Meta:
