@@ -7,7 +7,7 @@ from django.db import connection
 
 from common.generations import Generation
 
-from .models import Category, Location, Product, Warehouse
+from .models import Category, Location, Product, Tracking, Warehouse
 
 
 def category_with_descendants(category_id: int) -> list[int]:
@@ -31,6 +31,7 @@ catalog_changes = Generation("catalog")
 class ProductFacts(NamedTuple):
     sku: str
     active: bool
+    tracked: bool = False  # by lot: every movement names a lot
 
 
 class LocationFacts(NamedTuple):
@@ -55,8 +56,10 @@ def catalog_facts(product_ids: Iterable[int], location_ids: Iterable[int]) -> Ca
     missing_products = [pk for pk in product_ids if ("p", pk) not in memo]
     missing_locations = [pk for pk in location_ids if ("l", pk) not in memo]
     if missing_products or missing_locations:
-        for kind, pk, label, active in _read_catalog(missing_products, missing_locations):
-            memo[(kind, pk)] = ProductFacts(label, bool(active)) if kind == "p" else LocationFacts(label, bool(active))
+        for kind, pk, label, active, tracking in _read_catalog(missing_products, missing_locations):
+            memo[(kind, pk)] = (
+                ProductFacts(label, bool(active), tracking == Tracking.LOT) if kind == "p" else LocationFacts(label, bool(active))
+            )
     return CatalogFacts(
         products={pk: memo[("p", pk)] for pk in product_ids if ("p", pk) in memo},
         locations={pk: memo[("l", pk)] for pk in location_ids if ("l", pk) in memo},
@@ -72,10 +75,10 @@ def _read_catalog(product_ids: list[int], location_ids: list[int]) -> list[tuple
         products = product_ids[start:start + IDS_PER_QUERY] or [0]
         locations = location_ids[start:start + IDS_PER_QUERY] or [0]
         sql = (
-            f"SELECT 'p', id, sku, is_active FROM {Product._meta.db_table} "
+            f"SELECT 'p', id, sku, is_active, tracking FROM {Product._meta.db_table} "
             f"WHERE id IN ({', '.join(['%s'] * len(products))}) "
             f"UNION ALL "
-            f"SELECT 'l', l.id, w.code || '/' || l.code, l.is_active AND w.is_active FROM {Location._meta.db_table} l "
+            f"SELECT 'l', l.id, w.code || '/' || l.code, l.is_active AND w.is_active, NULL FROM {Location._meta.db_table} l "
             f"JOIN {Warehouse._meta.db_table} w ON w.id = l.warehouse_id "
             f"WHERE l.id IN ({', '.join(['%s'] * len(locations))})"
         )

@@ -31,6 +31,8 @@ from .filters import MovementFilter
 from .models import Movement, PeriodClose
 from .parsing import (
     FIELDS_BY_KIND,
+    LOT_CODE,
+    MAX_LOT,
     MAX_KEY,
     REQUIRED_BY_KIND,
     keyed_batch,
@@ -74,6 +76,7 @@ _INPUT_SCHEMAS = {
         "1971 to 2025, which are always inside that range.",
     },
     "reference": {"type": "string", "maxLength": 64, "pattern": r"^[^\x00-\x1f\x7f-\x9f]*$"},
+    "lot": {"type": "string", "minLength": 1, "maxLength": MAX_LOT, "pattern": f"^{LOT_CODE.pattern}$"},
     "reason": {"type": "string", "maxLength": 1000, "pattern": r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$"},
     "idempotency_key": {
         **printable_text(MAX_KEY),
@@ -92,15 +95,29 @@ _MOVEMENT_EXAMPLE = {
     "quantity": "10.000", "delta": "10.000", "counted_quantity": None, "expected_quantity": None,
     "unit_cost": "0.0800", "occurred_at": "2026-11-25T09:30:00Z", "recorded_at": "2026-11-25T09:30:01.204518Z",
     "user": 2, "reference": "PO-1004", "reason": "", "idempotency_key": "5f0c6a1e-9d1b-4a7e-8c1f-2b3d4e5f6a7b",
-    "reverses": None, "reversed_by": None, "hash": "bc3fc027e152c04fe91666d96e14cb88c5bb38d9a3c4ef9ce7dea7e9d46b675b",
+    "reverses": None, "reversed_by": None, "lot": None, "lot_code": None, "allocation": None,
+    "hash": "bc3fc027e152c04fe91666d96e14cb88c5bb38d9a3c4ef9ce7dea7e9d46b675b",
     "balances": [{"location": 1, "quantity": "510.000"}],
 }
+
+
+def _fefo_event(position: int, lot: int, code: str, quantity: str, balance: str) -> dict:
+    return {
+        **_MOVEMENT_EXAMPLE, "id": position, "position": position, "kind": "issue", "product": 4, "location": 2,
+        "quantity": quantity, "delta": f"-{quantity}", "unit_cost": None, "reference": "SO-80", "lot": lot,
+        "lot_code": code, "allocation": 20, "idempotency_key": "so-80-line-1" if position == 20 else f"part:5d0e…:{position - 20}",
+        "balances": [{"location": 2, "quantity": balance}],
+    }
+
+
+_FEFO_EVENTS = [_fefo_event(20, 7, "L-2311", "6.000", "0.000"), _fefo_event(21, 9, "L-2402", "4.000", "14.000")]
 _POSTING_ERRORS = {
     400: error_response("validation_error", "malformed_request", "inactive_product", "inactive_location",
                         description="Invalid input (`errors` names each field; in a batch, `item` names the movement)."),
-    409: error_response("insufficient_stock", "on_hand_limit", "period_closed",
+    409: error_response("insufficient_stock", "on_hand_limit", "period_closed", "lot_expired", "lot_dates_differ",
                         description="Valid, but the ledger refuses it: stock would go below zero, or past the limit, "
-                        "or a movement is dated inside a closed period."),
+                        "a movement is dated inside a closed period, names a lot expired by then without a reason, "
+                        "or gives a lot other dates than its own."),
     404: error_response("not_found", description="No such product or location (`errors` names the field; in a batch, `item` the movement)."),
     422: error_response("idempotency_key_reused", description="The `Idempotency-Key` was used before with another body."),
 }
@@ -141,7 +158,7 @@ POSTING_ENDPOINTS = {"create": "movement", "batch": "batch", "reverse": "reversa
 class MovementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """The stock ledger: every movement ever posted, in order. Nothing here is changed or deleted."""
 
-    queryset = Movement.objects.select_related("reversed_by")
+    queryset = Movement.objects.select_related("reversed_by", "lot")
     serializer_class = serializers.MovementSerializer
     pagination_class = LedgerCursorPagination
     filterset_class = MovementFilter
@@ -164,7 +181,7 @@ class MovementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     @extend_schema(
         request=MOVEMENT_INPUT,
         responses={
-            201: OpenApiResponse(serializers.MovementSerializer, description="Posted (or replayed: see `Idempotent-Replayed`)."),
+            201: OpenApiResponse(serializers.PostedSerializer, description="Posted (or replayed: see `Idempotent-Replayed`)."),
             **_POSTING_ERRORS,
         },
         parameters=[IDEMPOTENCY_KEY, IDEMPOTENT_REPLAYED],
@@ -174,12 +191,13 @@ class MovementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
             OpenApiExample("transfer", {"kind": "transfer", "product": 1, "from_location": 2, "to_location": 3, "quantity": "2"}, request_only=True),
             OpenApiExample("count", {"kind": "count", "product": 1, "location": 3, "counted_quantity": "1", "reason": "cycle count"}, request_only=True),
             OpenApiExample("receipt posted", _MOVEMENT_EXAMPLE, response_only=True, status_codes=["201"]),
+            OpenApiExample("issue split across two lots", {**_FEFO_EVENTS[0], "allocated": _FEFO_EVENTS}, response_only=True, status_codes=["201"]),
         ],
     )
     def create(self, request):
         """Post one movement; the answer carries its position and the resulting balance(s)."""
         posted = movement_post(user=request.user, movement=parse_movement(request.data, idempotency_key=_header_key(request)))
-        return _posted_response([posted], serializers.MovementSerializer(posted.movement).data)
+        return _posted_response([posted], serializers.PostedSerializer(posted).data)
 
     @extend_schema(
         request=list_input(
@@ -221,7 +239,7 @@ class MovementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         if header_key and parsed:
             parsed = keyed_batch(parsed, header_key)
         posted = movements_post(user=request.user, movements=parsed)
-        body = {"movements": serializers.MovementSerializer([p.movement for p in posted], many=True).data}
+        body = {"movements": serializers.PostedSerializer(posted, many=True).data}
         return _posted_response(posted, body)
 
     @extend_schema(
@@ -231,7 +249,7 @@ class MovementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
             doc="What a reversal may carry besides the movement it reverses (the path's). Every field is optional; so is the body.",
         ),
         responses={
-            201: OpenApiResponse(serializers.MovementSerializer, description="The reversal, posted (or replayed: see `Idempotent-Replayed`)."),
+            201: OpenApiResponse(serializers.PostedSerializer, description="The reversal, posted (or replayed: see `Idempotent-Replayed`)."),
             400: _POSTING_ERRORS[400],
             404: error_response("not_found", description="No movement at this position."),
             409: error_response(
@@ -264,7 +282,7 @@ class MovementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         data = request.data if request.data else {}
         reversal = parse_reversal(data, movement_id=movement_id, idempotency_key=_header_key(request))
         posted = movement_post(user=request.user, movement=reversal)
-        return _posted_response([posted], serializers.MovementSerializer(posted.movement).data)
+        return _posted_response([posted], serializers.PostedSerializer(posted).data)
 
 
 class LedgerHeadView(APIView):

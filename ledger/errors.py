@@ -1,6 +1,6 @@
 """The ledger's refusals. Each carries a stable ``code``, a sentence and the data to act on."""
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 from common import errors as common_errors
@@ -26,6 +26,7 @@ class RecordNotFound(common_errors.RecordNotFound):
     NO_MOVEMENT = "No movement {movement} in the ledger."
     NO_PRODUCT = "No product with id {product}."
     NO_LOCATION = "No location with id {location}."
+    NO_LOT = "No lot {lot!r} of product {sku}."
 
 
 class InactiveProduct(DomainError):
@@ -59,9 +60,14 @@ class Shortage:
     requested: Decimal
     at: datetime | None = None
     item: int | None = None  # in a batch: the movement's index
+    lot: int | None = None  # the lot named; None for an untracked product or stock allocated first-expiring-first
+    lot_code: str | None = None
+    unexpired_lots: bool = False  # what was there to allocate: the product's lots there that had not expired
 
     def sentence(self) -> str:
-        where = f"{self.sku} at {self.label}"
+        where = f"{self.sku}{f' lot {self.lot_code}' if self.lot_code else ''} at {self.label}"
+        if self.unexpired_lots:
+            where += " in lots not expired"
         when = f"on hand of {where}" if self.at is None else f"of {where} as of {self.at.isoformat()}"
         return f"Only {decimal_text(self.available)} {when}; {decimal_text(self.requested)} requested."
 
@@ -72,6 +78,8 @@ class Shortage:
         }
         if self.at is not None:
             data["at"] = self.at.isoformat()
+        if self.lot is not None:
+            data["lot"], data["lot_code"] = self.lot, self.lot_code
         if self.item is not None:
             data["item"] = self.item
         return data
@@ -106,6 +114,35 @@ class OnHandLimit(DomainError):
             product=product_id,
             location=location_id,
             limit=decimal_text(limit),
+        )
+
+
+class LotExpired(DomainError):
+    """An issue or transfer names a lot that has expired by its business date, and says not why."""
+
+    status = 409
+    code = "lot_expired"
+
+    def __init__(self, *, lot_id: int, code: str, sku: str, expires_on: date):
+        super().__init__(
+            f"Lot {code} of {sku} expired on {expires_on.isoformat()}; to move it anyway (to scrap it, say), "
+            "give the reason.",
+            lot=lot_id, lot_code=code, expires_on=expires_on.isoformat(),
+        )
+
+
+class LotDatesDiffer(DomainError):
+    """A receipt or count gives a lot a date other than the one the lot already has."""
+
+    status = 409
+    code = "lot_dates_differ"
+
+    def __init__(self, *, lot_id: int, code: str, sku: str, field: str, recorded: date | None, given: date):
+        recorded_text = recorded.isoformat() if recorded else "none"
+        super().__init__(
+            f"Lot {code} of {sku} has {field} {recorded_text}, not {given.isoformat()}; correct the lot first if it is wrong.",
+            lot=lot_id, lot_code=code, field=field, recorded=recorded.isoformat() if recorded else None,
+            given=given.isoformat(),
         )
 
 

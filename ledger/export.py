@@ -1,6 +1,6 @@
 """The ledger as JSON lines, for auditors who verify it with tools of their own.
 
-The first line says what the export holds: ``{"format": "wms-ledger-export/1", "after": N,
+The first line says what the export holds: ``{"format": "wms-ledger-export/2", "after": N,
 "previous_hash": H, "upto": M}``, where ``previous_hash`` is the link before the first event
 exported (``chain.GENESIS`` from the start). Then one line per event, in position order: every
 field the chain covers (``chain.CHAINED_FIELDS``), written so that no value loses anything
@@ -16,7 +16,7 @@ from . import chain
 from .models import Movement
 from .selectors import head_position
 
-FORMAT = "wms-ledger-export/1"
+FORMAT = "wms-ledger-export/2"  # /2: each event carries its chain format, lot and allocation
 EXPORT_CHUNK = 5000
 
 

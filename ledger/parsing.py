@@ -6,12 +6,13 @@ serializer per item. Errors map field names to messages, as DRF's do.
 """
 import hashlib
 import json
+import re
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from datetime import timezone as dt_timezone
 
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
+from django.utils.dateparse import parse_date, parse_datetime
 
 from common.ids import MAX_ID
 from common.text import text_problem
@@ -23,18 +24,23 @@ from .quantities import MAX_QUANTITY, MAX_UNIT_COST, MONEY_PLACES, QUANTITY_PLAC
 MAX_REFERENCE = 64
 MAX_REASON = 1000
 MAX_KEY = 128
+MAX_LOT = 64
+# What a GS1 label can carry as a lot (AI 10 takes a subset of it), and what fits a column.
+LOT_CODE = re.compile(rf"[!-~](?:[ -~]{{0,{MAX_LOT - 2}}}[!-~])?")
 # Business times the ledger accepts: from the Unix epoch (older history belongs in an opening
 # balance) to a small clock skew into the future.
 EARLIEST_OCCURRED_AT = datetime(1970, 1, 1, tzinfo=dt_timezone.utc)
 FUTURE_TOLERANCE = timedelta(minutes=5)
 
 POSTABLE_KINDS = (MovementKind.RECEIPT, MovementKind.ISSUE, MovementKind.TRANSFER, MovementKind.COUNT)
-_COMMON = {"kind", "product", "occurred_at", "reference", "reason", "idempotency_key"}
+_COMMON = {"kind", "product", "occurred_at", "reference", "reason", "idempotency_key", "lot"}
+# What makes a lot on its first receipt (or count): its dates.
+LOT_DATES = ("expires_on", "manufactured_on")
 FIELDS_BY_KIND = {
-    MovementKind.RECEIPT: _COMMON | {"location", "quantity", "unit_cost"},
+    MovementKind.RECEIPT: _COMMON | {"location", "quantity", "unit_cost", *LOT_DATES},
     MovementKind.ISSUE: _COMMON | {"location", "quantity"},
     MovementKind.TRANSFER: _COMMON | {"from_location", "to_location", "quantity"},
-    MovementKind.COUNT: _COMMON | {"location", "counted_quantity"},
+    MovementKind.COUNT: _COMMON | {"location", "counted_quantity", *LOT_DATES},
 }
 REQUIRED_BY_KIND = {
     MovementKind.RECEIPT: ("product", "location", "quantity"),
@@ -60,6 +66,9 @@ class NewMovement:
     reason: str = ""
     idempotency_key: str | None = None
     reverses: int | None = None
+    lot: str | None = None  # the lot's code, for a lot-tracked product (an issue or transfer may leave it to FEFO)
+    expires_on: date | None = None  # a receipt's or count's, for the lot it names
+    manufactured_on: date | None = None
     # For an item of a batch sent under one Idempotency-Key: the digest of the whole batch, so that
     # the same key with any other batch is a reused key, not a retry.
     batch_digest: str = ""
@@ -73,6 +82,8 @@ class NewMovement:
             self.occurred_at.astimezone(dt_timezone.utc).isoformat() if self.occurred_at else None,
             self.reference, self.reason, self.reverses,
         ]
+        if self.lot is not None or self.expires_on or self.manufactured_on:  # requests before lots keep theirs
+            parts += [self.lot, *(day.isoformat() if day else None for day in (self.expires_on, self.manufactured_on))]
         if self.batch_digest:
             parts.append(self.batch_digest)
         return hashlib.sha256(json.dumps(parts, separators=(",", ":")).encode()).hexdigest()
@@ -139,6 +150,33 @@ def parse_occurred_at(raw, errors, now: datetime) -> datetime | None:
     return value
 
 
+def _lot_fields(data: dict, errors: dict, allowed: set[str]) -> dict:
+    """The lot a movement names (its code) and, for one it may make, the lot's dates."""
+    values = {}
+    if data.get("lot") is not None:
+        code = data["lot"]
+        if isinstance(code, str) and LOT_CODE.fullmatch(code):
+            values["lot"] = code
+        else:
+            errors["lot"] = [f"A lot code is 1 to {MAX_LOT} printable ASCII characters, without spaces around them."]
+    for field in LOT_DATES:
+        raw = data.get(field)
+        if raw is None or field not in allowed:
+            continue
+        try:
+            day = parse_date(raw) if isinstance(raw, str) and raw.isascii() and len(raw) == 10 else None
+        except ValueError:  # well-formed but impossible: February 30th
+            day = None
+        if day is None:
+            errors[field] = ["Not a valid date. Use YYYY-MM-DD, e.g. 2027-03-31."]
+        else:
+            values[field] = day
+    made, expires = values.get("manufactured_on"), values.get("expires_on")
+    if made and expires and made > expires:
+        errors["manufactured_on"] = ["A lot cannot be made after it expires."]
+    return values
+
+
 def _record_fields(data: dict, errors: dict, header_key: str | None) -> dict:
     """What every posting may carry besides its movement: business time, reference, reason, key
     (the header's key wins over the body's)."""
@@ -187,6 +225,7 @@ def parse_movement(data, *, idempotency_key: str | None = None) -> NewMovement:
                 values[field] = parse_decimal(data[field], places=places, allow_zero=allow_zero, maximum=maximum)
             except ValueError as exc:
                 errors[field] = [str(exc)]
+    values.update(_lot_fields(data, errors, FIELDS_BY_KIND[kind]))
     values.update(_record_fields(data, errors, idempotency_key))
     if errors:
         raise MovementInvalid(errors)

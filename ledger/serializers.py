@@ -14,7 +14,7 @@ from catalog.serializers import ReadableCharField
 from .closes import CLOSE_PROBLEM_CODES
 from .legs import placed_legs
 from .models import Movement, MovementKind, PeriodClose
-from .parsing import MAX_KEY, MAX_REASON, MAX_REFERENCE, POSTABLE_KINDS
+from .parsing import MAX_KEY, MAX_LOT, MAX_REASON, MAX_REFERENCE, POSTABLE_KINDS
 from .selectors import recorded_up_to
 from .verification import PROBLEM_CODES, SAVED_HEAD_FORMAT, SAVED_HEAD_PATTERN, SavedHead
 
@@ -51,6 +51,11 @@ class MovementSerializer(serializers.Serializer):
     idempotency_key = serializers.CharField()
     reverses = serializers.IntegerField(allow_null=True)
     reversed_by = serializers.IntegerField(allow_null=True)
+    lot = serializers.IntegerField(allow_null=True, help_text="The lot moved (lot-tracked products).")
+    lot_code = serializers.CharField(allow_null=True)
+    allocation = serializers.IntegerField(
+        allow_null=True, help_text="An event of a posting split across lots: the first event of that posting.",
+    )
     hash = serializers.CharField()
     balances = BalanceSerializer(many=True, help_text="On-hand quantity after it, per location.")
 
@@ -76,12 +81,31 @@ class MovementSerializer(serializers.Serializer):
             "idempotency_key": movement.idempotency_key,
             "reverses": movement.reverses_id,
             "reversed_by": reversal.pk if reversal is not None else None,
+            "lot": movement.lot_id,
+            "lot_code": movement.lot.code if movement.lot_id is not None else None,
+            "allocation": movement.allocation_id,
             "hash": movement.hash,
             "balances": [
                 {"location": key.location, "quantity": _decimal(getattr(movement, leg.balance_field), QUANTITY)}
                 for leg, key in placed_legs(movement)
             ],
         }
+
+
+class PostedSerializer(MovementSerializer):
+    """What a posting answers for each movement asked: its (first) event, and in ``allocated`` every
+    event it took when more than one (an issue or transfer split across lots, first-expiring first,
+    or the reversal of one): each names its lot and quantity."""
+
+    allocated = MovementSerializer(
+        many=True, required=False, help_text="Every event of this posting, when it took more than one (absent otherwise).",
+    )
+
+    def to_representation(self, posted) -> dict:
+        data = super().to_representation(posted.movement)
+        if posted.allocated:
+            data["allocated"] = [MovementSerializer().to_representation(event) for event in posted.allocated]
+        return data
 
 
 def _decimal(value: Decimal | None, spec: dict) -> str | None:
@@ -114,6 +138,15 @@ class MovementInputSerializer(serializers.Serializer):
     idempotency_key = serializers.CharField(
         required=False, max_length=MAX_KEY, help_text="For batch items; single posts use the Idempotency-Key header."
     )
+    lot = serializers.CharField(
+        required=False, max_length=MAX_LOT,
+        help_text="The lot's code, for a product tracked by lot: a receipt or count names it (a new code makes the "
+        "lot); an issue or transfer naming none takes the first-expiring lots (FEFO), split across lots if need be.",
+    )
+    expires_on = serializers.DateField(
+        required=False, help_text="Receipt or count: the lot's expiry date (the last day it may be used)."
+    )
+    manufactured_on = serializers.DateField(required=False, help_text="Receipt or count: the lot's manufacturing date.")
 
 
 class BatchInputSerializer(serializers.Serializer):
@@ -121,7 +154,7 @@ class BatchInputSerializer(serializers.Serializer):
 
 
 class BatchOutputSerializer(serializers.Serializer):
-    movements = MovementSerializer(many=True)
+    movements = PostedSerializer(many=True)
 
 
 class ReversalInputSerializer(serializers.Serializer):

@@ -21,6 +21,7 @@ at every business time from its date on (none may go negative), and a count's di
 against the balance at the count's own business time. A reversal is never dated before its
 original. How a movement changes stock (its legs, the sign of each kind) is defined in ``legs``.
 """
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -31,10 +32,11 @@ from uuid import uuid4
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from catalog.models import Lot
 from catalog.selectors import CatalogFacts, catalog_facts
 from common.errors import DomainError
 
-from . import closes, metrics, store
+from . import chain, closes, lots, metrics, store
 from .errors import (
     AlreadyReversed,
     IdempotencyKeyReused,
@@ -49,6 +51,7 @@ from .errors import (
     Shortage,
 )
 from .legs import KEY_FIELDS, LEGS, Leg, PlacedLeg, StockKey, placed_legs, reversed_delta
+from .lots import LotFacts
 from .models import Movement, MovementKind
 from .parsing import NewMovement
 from .quantities import MAX_QUANTITY
@@ -64,8 +67,14 @@ DIRECTION = {MovementKind.RECEIPT: 1, MovementKind.ISSUE: -1, MovementKind.TRANS
 
 @dataclass(frozen=True, slots=True)
 class Posted:
-    movement: Movement
+    movement: Movement  # the first event of what was posted (of the only one, usually)
     replayed: bool  # True: posted earlier under the same idempotency key; nothing new was posted
+    # Every event of it when it took more than one: an issue allocated across lots, a reversal of one.
+    allocated: tuple[Movement, ...] = ()
+
+    @property
+    def events(self) -> tuple[Movement, ...]:
+        return self.allocated or (self.movement,)
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,7 +128,7 @@ def movements_post(*, user, movements: Sequence[NewMovement], max_batch: int | N
         if not retries.again_after(error):
             raise
         posted = _post(user, movements, look_for_earlier=True)
-    metrics.count_posted([p.movement.kind for p in posted if not p.replayed], len(posted))
+    metrics.count_posted([event.kind for p in posted if not p.replayed for event in p.events], len(posted))
     return posted
 
 
@@ -141,6 +150,10 @@ class _Intent:
     lot_id: int | None
     delta: Decimal | None  # the signed change at location_id; None for a count, whose change is a difference
     original: Movement | None  # what a reversal reverses
+    lot: LotFacts | None = None  # the lot moved (``lot_id``'s)
+    # An issue or transfer of a lot-tracked product naming no lot: the lots it may take, in FEFO order.
+    candidates: tuple[LotFacts, ...] | None = None
+    part: int = 0  # which event of the item's posting (an allocation across lots, a reversal of one is several)
 
     @property
     def is_count(self) -> bool:
@@ -150,6 +163,13 @@ class _Intent:
     def legs(self) -> list[PlacedLeg]:
         """Its legs and the key each changes, worked out once."""
         return placed_legs(self)
+
+    @cached_property
+    def keys(self) -> list[StockKey]:
+        """The guard rows it may change: its legs', or for an allocation, each candidate lot's at its legs."""
+        if self.candidates is None:
+            return [placed.key for placed in self.legs]
+        return [placed.key._replace(lot=lot.id) for lot in self.candidates for placed in self.legs]
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,11 +194,16 @@ def _post(user, movements: list[NewMovement], *, look_for_earlier: bool) -> list
         now = timezone.now()
         intents = _resolve(pending, batch, now)
         facts = _check_catalog(intents, batch)
+        intents = _place_lots(intents, facts, batch)
         closes.refuse_closed(intents, batch=batch)
         plans, guard_updates = _plan(intents, facts, batch)
-        for plan, movement in zip(plans, _append(user, plans, guard_updates, now, batch), strict=True):
-            results[plan.intent.index] = Posted(movement, replayed=False)
-        last_position = results[plans[-1].intent.index].movement.position
+        appended = _append(user, plans, guard_updates, now, batch)
+        by_item: dict[int, list[Movement]] = {}
+        for plan, movement in zip(plans, appended, strict=True):
+            by_item.setdefault(plan.intent.index, []).append(movement)
+        for index, events in by_item.items():
+            results[index] = Posted(events[0], replayed=False, allocated=tuple(events) if len(events) > 1 else ())
+        last_position = appended[-1].position
         # robust: a failing subscriber (say, a broker that is down) must not fail a committed posting.
         transaction.on_commit(
             partial(movements_committed.send, sender=Movement, last_position=last_position), robust=True
@@ -208,7 +233,10 @@ def _refuse_repeated_keys(movements: list[NewMovement]) -> None:
 def _replay(user, pending: dict[int, NewMovement], results: list, batch: bool) -> dict[int, NewMovement]:
     """Answer the movements already posted under their key; return the ones still to post."""
     keys = [movement.idempotency_key for movement in pending.values()]
-    earlier = {m.idempotency_key: m for m in Movement.objects.filter(user=user, idempotency_key__in=keys)}
+    earlier = {
+        m.idempotency_key: m for m in Movement.objects.select_related("lot").filter(user=user, idempotency_key__in=keys)
+    }
+    groups = _allocations([m.allocation_id for m in earlier.values() if m.allocation_id is not None])
     still = {}
     for index, movement in pending.items():
         posted = earlier.get(movement.idempotency_key)
@@ -217,15 +245,25 @@ def _replay(user, pending: dict[int, NewMovement], results: list, batch: bool) -
         elif posted.request_fingerprint != movement.fingerprint():
             raise _naming_item(IdempotencyKeyReused(key=movement.idempotency_key, movement_id=posted.pk), index, batch)
         else:
-            results[index] = Posted(posted, replayed=True)
+            results[index] = Posted(posted, replayed=True, allocated=tuple(groups.get(posted.allocation_id, ())))
     return still
+
+
+def _allocations(firsts: list[int]) -> dict[int, list[Movement]]:
+    """The events of each allocation (by its first event's position), in order."""
+    groups: dict[int, list[Movement]] = {}
+    if firsts:
+        for event in Movement.objects.select_related("lot").filter(allocation_id__in=firsts).order_by("position"):
+            groups.setdefault(event.allocation_id, []).append(event)
+    return groups
 
 
 def _resolve(pending: dict[int, NewMovement], batch: bool, now: datetime) -> list[_Intent]:
     """Each movement's legs and business time (now, unless it says otherwise); a reversal takes
     its original's legs, negated, and is refused if it cannot be."""
     reversing = [movement.reverses for movement in pending.values() if movement.reverses is not None]
-    originals = Movement.objects.in_bulk(reversing) if reversing else {}
+    originals = Movement.objects.select_related("lot").in_bulk(reversing) if reversing else {}
+    groups = _allocations([m.allocation_id for m in originals.values() if m.allocation_id is not None])
     reversed_here: set[int] = set()
     intents = []
     for index, movement in pending.items():
@@ -237,13 +275,21 @@ def _resolve(pending: dict[int, NewMovement], batch: bool, now: datetime) -> lis
             ))
             continue
         original = originals.get(movement.reverses)
-        _refuse_reversal(movement, original, occurred_at, reversed_here, index, batch)
-        reversed_here.add(original.pk)
-        intents.append(_Intent(
-            index, movement, occurred_at, original.product_id, original.location_id, original.to_location_id,
-            original.lot_id, reversed_delta(original.delta), original,
-        ))
+        # An event allocated with others is reversed with them: all of that posting, or none of it.
+        for part, reversed_event in enumerate(groups.get(getattr(original, "allocation_id", None)) or [original]):
+            _refuse_reversal(movement, reversed_event, occurred_at, reversed_here, index, batch)
+            reversed_here.add(reversed_event.pk)
+            intents.append(_Intent(
+                index, movement, occurred_at, reversed_event.product_id, reversed_event.location_id,
+                reversed_event.to_location_id, reversed_event.lot_id, reversed_delta(reversed_event.delta),
+                reversed_event, lot=_lot_facts(reversed_event), part=part,
+            ))
     return intents
+
+
+def _lot_facts(event: Movement) -> LotFacts | None:
+    lot = event.lot
+    return LotFacts(lot.pk, lot.code, lot.expires_on, lot.manufactured_on) if lot is not None else None
 
 
 def _refuse_reversal(
@@ -306,32 +352,72 @@ def _check_catalog(intents: list[_Intent], batch: bool) -> CatalogFacts:
     return facts
 
 
+def _place_lots(intents: list[_Intent], facts: CatalogFacts, batch: bool) -> list[_Intent]:
+    """Each movement of a lot-tracked product gets its lot (``lots``): the one it names, made if a
+    receipt or count names a new one; an issue or transfer naming none gets the lots it may be
+    allocated from. A reversal has its original's lot. A product without tracking passes untouched."""
+    wanted = []
+    for intent in intents:
+        if intent.original is None:
+            try:
+                lots.refuse_misplaced(intent.movement, intent.product_id, facts)
+            except DomainError as refusal:
+                raise _naming_item(refusal, intent.index, batch) from None
+            if intent.movement.lot is not None:
+                wanted.append((intent.product_id, intent.movement))
+    named = lots.named_lots(wanted) if wanted else {}
+    placed = []
+    for intent in intents:
+        if intent.original is not None or not facts.products[intent.product_id].tracked:
+            placed.append(intent)
+        elif intent.movement.lot is None:
+            candidates = lots.fefo_candidates(intent.product_id, intent.location_id, intent.occurred_at)
+            placed.append(replace(intent, candidates=candidates))
+        else:
+            lot = named.get((intent.product_id, intent.movement.lot))
+            try:
+                if lot is None:
+                    raise lots.no_such_lot(intent.movement, intent.product_id, facts)
+                lots.refuse_wrong_lot(intent.movement, intent.product_id, lot, intent.occurred_at, facts)
+            except DomainError as refusal:
+                raise _naming_item(refusal, intent.index, batch) from None
+            placed.append(replace(intent, lot_id=lot.id, lot=lot))
+    return placed
+
+
 def _plan(intents: list[_Intent], facts: CatalogFacts, batch: bool) -> tuple[list[_Plan], dict[int, GuardUpdate]]:
     """Lock the guard rows and plan every movement in order against them: refuse all if any
     balance would go below zero, or past what the ledger holds, at any business time from the
     movement's date on. Returns the plans and what changes on each guard row, by row id."""
-    locked = store.lock_stock_levels({placed.key for intent in intents for placed in intent.legs})
+    locked = store.lock_stock_levels({key for intent in intents for key in intent.keys})
     _refuse_reversed_twice(intents, batch)
     timelines = _timelines(locked, intents)
     plans, shortages = [], []
-    for intent in intents:
-        expected = None
-        delta = intent.delta
-        if intent.is_count:  # one leg: the difference from the balance at the count's business time
-            expected = timelines[intent.legs[0].key].balance_at(intent.occurred_at)
-            delta = intent.movement.counted_quantity - expected
-        balances = {}
-        for leg, key in intent.legs:
-            timeline, change = timelines[key], leg.change(delta)
-            if change < 0:
-                shortage = _shortage(timeline, intent, key, -change, facts, batch)
-                if shortage is not None:
-                    shortages.append(shortage)
-            elif timeline.highest_from(intent.occurred_at) + change > MAX_QUANTITY:
-                raise _naming_item(_on_hand_limit(key, facts), intent.index, batch)
-            timeline.add(intent.occurred_at, change)
-            balances[leg] = timeline.current
-        plans.append(_Plan(intent, delta, expected, balances))
+    for item in intents:
+        parts = [item]
+        if item.candidates is not None:
+            parts, missing = _allocate(item, timelines)
+            if missing:
+                shortages.append(_shortage_of_lots(item, missing, facts, batch))
+                continue
+        for intent in parts:
+            expected = None
+            delta = intent.delta
+            if intent.is_count:  # one leg: the difference from the balance at the count's business time
+                expected = timelines[intent.legs[0].key].balance_at(intent.occurred_at)
+                delta = intent.movement.counted_quantity - expected
+            balances = {}
+            for leg, key in intent.legs:
+                timeline, change = timelines[key], leg.change(delta)
+                if change < 0:
+                    shortage = _shortage(timeline, intent, key, -change, facts, batch)
+                    if shortage is not None:
+                        shortages.append(shortage)
+                elif timeline.highest_from(intent.occurred_at) + change > MAX_QUANTITY:
+                    raise _naming_item(_on_hand_limit(key, facts), intent.index, batch)
+                timeline.add(intent.occurred_at, change)
+                balances[leg] = timeline.current
+            plans.append(_Plan(intent, delta, expected, balances))
     if shortages:
         raise InsufficientStock(shortages)
     guard_updates = {
@@ -340,6 +426,32 @@ def _plan(intents: list[_Intent], facts: CatalogFacts, batch: bool) -> tuple[lis
         if (timelines[key].current, timelines[key].latest) != (row.quantity, row.last_occurred_at)
     }
     return plans, guard_updates
+
+
+def _allocate(intent: _Intent, timelines: dict[StockKey, StockTimeline]) -> tuple[list[_Intent], Decimal]:
+    """Split an issue or transfer naming no lot across its candidate lots, first-expiring first,
+    each taking what its balance allows from the movement's business time on. Returns one intent
+    per lot taken from and what none could cover (zero when all is allocated)."""
+    remaining, parts = -intent.delta, []
+    for lot in intent.candidates:
+        if remaining == 0:
+            break
+        key = StockKey(intent.product_id, intent.location_id, lot.id)
+        take = min(max(timelines[key].lowest_from(intent.occurred_at).quantity, Decimal(0)), remaining)
+        if take > 0:
+            parts.append(replace(intent, lot_id=lot.id, lot=lot, candidates=None, delta=-take, part=len(parts)))
+            remaining -= take
+    return parts, remaining
+
+
+def _shortage_of_lots(intent: _Intent, missing: Decimal, facts: CatalogFacts, batch: bool) -> Shortage:
+    requested = -intent.delta
+    return Shortage(
+        product=intent.product_id, sku=facts.products[intent.product_id].sku,
+        location=intent.location_id, label=facts.locations[intent.location_id].label,
+        available=requested - missing, requested=requested, item=intent.index if batch else None,
+        unexpired_lots=True,
+    )
 
 
 def _shortage(
@@ -356,6 +468,7 @@ def _shortage(
         location=key.location, label=facts.locations[key.location].label,
         available=max(lowest.quantity, Decimal(0)), requested=requested,
         at=lowest.at if backdated else None, item=intent.index if batch else None,
+        lot=key.lot, lot_code=intent.lot.code if intent.lot else None,
     )
 
 
@@ -371,8 +484,8 @@ def _timelines(locked: dict[StockKey, GuardRow], intents: list[_Intent]) -> dict
     it at. Only a backdated movement (dated before the latest movement there) reads history."""
     earliest: dict[StockKey, datetime] = {}
     for intent in intents:
-        for placed in intent.legs:
-            earliest[placed.key] = min(earliest.get(placed.key, intent.occurred_at), intent.occurred_at)
+        for key in intent.keys:
+            earliest[key] = min(earliest.get(key, intent.occurred_at), intent.occurred_at)
     backdated = {
         key: earliest[key] for key, row in locked.items()
         if row.last_occurred_at is not None and earliest[key] < row.last_occurred_at
@@ -392,9 +505,13 @@ def _append(user, plans: list[_Plan], guard_updates: dict[int, GuardUpdate], now
     """Write the guard rows and append the events (``store`` takes the head's lock last and gives
     them their positions, recorded time and chain links; it appends nothing dated inside a period
     closed meanwhile)."""
-    rows = []
-    for plan in plans:
+    rows, allocations = [], {}
+    firsts: dict[int, int] = {}  # item: the offset of its first event
+    for offset, plan in enumerate(plans):
         intent, movement = plan.intent, plan.intent.movement
+        first = firsts.setdefault(intent.index, offset)
+        if intent.part:  # allocated with the item's first event: linked to it, keyed after it
+            allocations[first] = allocations[offset] = first
         row = {field: getattr(intent, field) for field in KEY_FIELDS}
         row.update({leg.balance_field: plan.balances.get(leg) for leg in LEGS})
         row.update({
@@ -408,17 +525,30 @@ def _append(user, plans: list[_Plan], guard_updates: dict[int, GuardUpdate], now
             "user_id": user.pk,
             "reference": movement.reference,
             "reason": movement.reason,
-            "idempotency_key": movement.idempotency_key,
+            "idempotency_key": _part_key(movement.idempotency_key, intent.part),
             "request_fingerprint": movement.fingerprint(),
-            "reverses_id": movement.reverses,
+            "reverses_id": intent.original.pk if intent.original is not None else None,
             "allocation_id": None,
-            "chain_format": None,
+            "chain_format": chain.FORMAT,
         })
         rows.append(row)
     try:
-        appended = store.append_chained(rows, guard_updates, now)
+        appended = store.append_chained(rows, guard_updates, now, allocations)
     except store.ClosedBefore as held_back:
         raise closes.refusal_under_lock(plans[held_back.offset].intent, batch=batch) from None
-    for movement in appended:  # new events are not reversed: spare the serializer a query
-        Movement.reversed_by.related.set_cached_value(movement, None)
+    for plan, movement in zip(plans, appended, strict=True):  # spare the serializer its queries
+        Movement.reversed_by.related.set_cached_value(movement, None)  # new events are not reversed
+        lot = plan.intent.lot
+        Movement.lot.field.set_cached_value(movement, Lot(
+            pk=lot.id, product_id=movement.product_id, code=lot.code, expires_on=lot.expires_on,
+            manufactured_on=lot.manufactured_on,
+        ) if lot is not None else None)
     return appended
+
+
+def _part_key(key: str, part: int) -> str:
+    """The key of an item's event after its first (an allocation is one event per lot, each keyed):
+    derived from the item's key, within the key's length."""
+    if part == 0:
+        return key
+    return f"part:{hashlib.sha256(key.encode()).hexdigest()[:40]}:{part}"

@@ -198,10 +198,14 @@ def _write_stock_levels_and_reserve(changed: dict[int, GuardUpdate], count: int,
     return Reserved(position - count, previous_hash, datetime_from_db(recorded_at), datetime_from_db(closed_before))
 
 
-def append_chained(rows: list[dict], changed: dict[int, GuardUpdate], now: datetime) -> list[Movement]:
+def append_chained(
+    rows: list[dict], changed: dict[int, GuardUpdate], now: datetime, allocations: dict[int, int] | None = None,
+) -> list[Movement]:
     """Write the guard rows, take the head's lock (last), give the events their positions,
     recorded time and chain links, and insert them. ``rows`` hold each event's values by attribute
-    name, but for ``position``, ``recorded_at`` and ``hash``, which this fills in.
+    name, but for ``position``, ``recorded_at`` and ``hash``, which this fills in, and
+    ``allocation_id``: ``allocations`` maps the offset of each event allocated with others to the
+    offset of their first, whose position it takes.
 
     The recorded time is taken with the head held: ``now``, or the previous event's recorded time if
     this process's clock is behind it, so recorded times never decrease along positions. An event
@@ -211,7 +215,8 @@ def append_chained(rows: list[dict], changed: dict[int, GuardUpdate], now: datet
     the canonical text, hashes it and inserts (``chain.canonical_sql``, held equal to Python's by a
     test). Otherwise the head is advanced first and Python chains the events.
     """
-    if connection.vendor == "postgresql" and len(rows) == 1:
+    allocations = allocations or {}
+    if connection.vendor == "postgresql" and len(rows) == 1:  # one event is allocated with none
         return [_append_one(rows[0], changed, now)]
     reserved = _write_stock_levels_and_reserve(changed, len(rows), now)
     if reserved.closed_before is not None:
@@ -219,10 +224,12 @@ def append_chained(rows: list[dict], changed: dict[int, GuardUpdate], now: datet
             if row["occurred_at"] < reserved.closed_before:
                 raise ClosedBefore(offset)
     previous_hash = reserved.previous_hash
-    for offset, row in enumerate(rows, start=1):
-        row["position"] = reserved.previous_position + offset
+    for offset, row in enumerate(rows):
+        row["position"] = reserved.previous_position + offset + 1
         row["recorded_at"] = reserved.recorded_at
-        previous_hash = row["hash"] = chain.link(previous_hash, [row[f] for f in chain.CHAINED_FIELDS])
+        if offset in allocations:
+            row["allocation_id"] = rows[allocations[offset]]["position"]
+        previous_hash = row["hash"] = chain.event_link(previous_hash, [row[f] for f in chain.CHAINED_FIELDS])
     return _append(rows)
 
 

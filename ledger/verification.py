@@ -240,7 +240,7 @@ def _rows(chunk_size: int, *, after: int | None = None, upto: int | None = None)
             rows = rows.filter(position__gt=after, position__lte=upto)
         values = rows.values_list(*chain.CHAINED_FIELDS, "hash").iterator(chunk_size=chunk_size)
         try:
-            yield ((row[0], chain.canonical(row[:-1]), row[-1]) for row in values)
+            yield ((row[0], chain.event_canonical(row[:-1]), row[-1]) for row in values)
         finally:
             values.close()  # a walk that stops early leaves no cursor open
         return

@@ -14,11 +14,12 @@ from ledger.legs import legs_sql, product_change_sql
 from ledger.models import Movement
 
 from .exact import Arithmetic, arithmetic
-from .models import LocationStock, ProductLocationStock, ProductStock
+from .models import LocationStock, LotStock, ProductLocationStock, ProductStock
 
 LEDGER = Movement._meta.db_table
 RANGE = "m.position > %(after)s AND m.position <= %(upto)s"
-LEGS = legs_sql(LEDGER, RANGE)  # every leg of every movement in the range: (product_id, location_id, change)
+LEGS = legs_sql(LEDGER, RANGE)  # every leg of every movement in the range: (product_id, location_id, lot_id, change)
+LOT_LEGS = legs_sql(LEDGER, f"{RANGE} AND m.lot_id IS NOT NULL")  # those of lot-tracked products
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,17 @@ PRODUCT_LOCATION = Projection(
     keys=("product_id", "location_id"),
     values=("quantity",),
     query=lambda a: f"SELECT product_id, location_id, {a.stored(a.sum('change'))} FROM ({LEGS}) legs GROUP BY product_id, location_id",
+)
+
+LOT = Projection(
+    name="stock_by_lot",
+    model=LotStock,
+    keys=("product_id", "location_id", "lot_id"),
+    values=("quantity",),
+    query=lambda a: (
+        f"SELECT product_id, location_id, lot_id, {a.stored(a.sum('change'))} FROM ({LOT_LEGS}) legs "
+        f"GROUP BY product_id, location_id, lot_id"
+    ),
 )
 
 LOCATION = Projection(
@@ -105,4 +117,4 @@ PRODUCT = Projection(
     """,
 )
 
-PROJECTIONS = (PRODUCT_LOCATION, PRODUCT, LOCATION)
+PROJECTIONS = (PRODUCT_LOCATION, PRODUCT, LOCATION, LOT)

@@ -17,7 +17,10 @@ with the application's.
 
 Exit 0 when everything checked holds, 1 otherwise; the findings are printed as JSON.
 
-The canonical form (ledger/chain.py): the chained fields in order, joined by ``|``; null is ``~``;
+The canonical form (ledger/chain.py): the chained fields of the event's format in order, joined by
+``|``. An event with no ``chain_format`` (written before lots; every event of a ``/1`` export) covers
+the legacy fields; format 2 covers ``chain_format``, the legacy fields, ``lot_id`` and
+``allocation_id``. Null is ``~``;
 integers in decimal; decimals normalized (``10.500`` -> ``10.5``, no exponent, ``-0`` -> ``0``);
 times as whole microseconds since 1970-01-01T00:00:00Z; text as its length in characters, ``:``,
 then the text. ``link = sha256(previous_link + "\\n" + canonical)`` in hex, from 64 zeros.
@@ -36,13 +39,14 @@ from collections import defaultdict
 from datetime import datetime, timezone
 from decimal import Decimal
 
-FORMAT = "wms-ledger-export/1"
+FORMATS = ("wms-ledger-export/1", "wms-ledger-export/2")
 GENESIS = "0" * 64
 FIELDS = (
     "position", "kind", "product_id", "location_id", "to_location_id", "quantity", "delta", "balance_after",
     "to_balance_after", "counted_quantity", "expected_quantity", "unit_cost", "occurred_at", "recorded_at",
     "user_id", "reference", "reason", "idempotency_key", "reverses_id",
 )
+FIELDS_BY_FORMAT = {None: FIELDS, 2: ("chain_format", *FIELDS, "lot_id", "allocation_id")}
 DECIMALS = {"quantity", "delta", "balance_after", "to_balance_after", "counted_quantity", "expected_quantity", "unit_cost"}
 TIMES = {"occurred_at", "recorded_at"}
 TEXTS = {"kind", "reference", "reason", "idempotency_key"}
@@ -72,7 +76,10 @@ def canonical_value(name: str, value) -> str:
 
 
 def canonical(event: dict) -> str:
-    return "|".join(canonical_value(name, event[name]) for name in FIELDS)
+    fields = FIELDS_BY_FORMAT.get(event.get("chain_format"))
+    if fields is None:
+        raise ValueError(f"unknown chain format {event.get('chain_format')!r}")
+    return "|".join(canonical_value(name, event[name]) for name in fields)
 
 
 def link(previous: str, event: dict) -> str:
@@ -191,8 +198,8 @@ def verify(lines, *, expect: tuple[int, str] | None = None, anchor: dict | None 
         header = json.loads(next(lines))
     except (StopIteration, ValueError):
         return {**report, "problem": "line 1: not an export header"}
-    if header.get("format") != FORMAT:
-        return {**report, "problem": f"line 1: format {header.get('format')!r}, not {FORMAT!r}"}
+    if header.get("format") not in FORMATS:
+        return {**report, "problem": f"line 1: format {header.get('format')!r}, not one of {', '.join(FORMATS)}"}
     previous, position = header["previous_hash"], header["after"]
     link_at_expect = GENESIS if expect is not None and expect[0] == 0 else None
     anchored_event = None
@@ -200,7 +207,7 @@ def verify(lines, *, expect: tuple[int, str] | None = None, anchor: dict | None 
     for number, line in enumerate(lines, start=2):
         try:
             event = json.loads(line)
-            missing = [name for name in (*FIELDS, "hash") if name not in event]
+            missing = [name for name in (*FIELDS_BY_FORMAT.get(event.get("chain_format"), FIELDS), "hash") if name not in event]
             if missing:
                 raise ValueError(f"missing {', '.join(missing)}")
             computed = link(previous, event)

@@ -126,6 +126,16 @@ ERROR_EXAMPLES: dict[str, tuple[int, str, dict]] = {
         "no movement may be dated 2026-10-30T12:00:00+00:00.",
         "close": CLOSE_EXAMPLE, "occurred_at": "2026-10-30T12:00:00+00:00",
     }),
+    "lot_expired": (409, "The lot named has expired", {
+        "code": "lot_expired",
+        "detail": "Lot L-2311 of MILK-1L expired on 2026-11-30; to move it anyway (to scrap it, say), give the reason.",
+        "lot": 7, "lot_code": "L-2311", "expires_on": "2026-11-30",
+    }),
+    "lot_dates_differ": (409, "The lot has other dates", {
+        "code": "lot_dates_differ",
+        "detail": "Lot L-2311 of MILK-1L has expires_on 2026-11-30, not 2026-12-30; correct the lot first if it is wrong.",
+        "lot": 7, "lot_code": "L-2311", "field": "expires_on", "recorded": "2026-11-30", "given": "2026-12-30",
+    }),
     "period_already_closed": (409, "Closed through that date already", {
         "code": "period_already_closed",
         "detail": "The books are already closed through 2026-10-31 (close 3, closed by fiona at "

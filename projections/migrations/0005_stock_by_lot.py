@@ -3,12 +3,27 @@
 import django.db.models.deletion
 from django.db import migrations, models
 
+from accounts.roles import grant, revoke
+
+
+GRANTS = {role: ["view_lotstock"] for role in ("clerk", "auditor", "finance", "manager")}
+
+
+def create_checkpoint(apps, schema_editor):
+    """From position 0: the events before lots name none, so catching up over them adds nothing."""
+    apps.get_model("projections", "Checkpoint").objects.get_or_create(name="stock_by_lot")
+
+
+def delete_checkpoint(apps, schema_editor):
+    apps.get_model("projections", "Checkpoint").objects.filter(name="stock_by_lot").delete()
+
 
 class Migration(migrations.Migration):
 
     dependencies = [
         ('catalog', '0006_lots_tracking_and_scan_codes'),
         ('projections', '0004_catch_up_and_rebuild_durations'),
+        ('accounts', '0001_roles'),
     ]
 
     operations = [
@@ -25,5 +40,10 @@ class Migration(migrations.Migration):
                 'indexes': [models.Index(fields=['lot', 'location'], name='lotstock_lot_location')],
                 'constraints': [models.UniqueConstraint(fields=('product', 'location', 'lot'), name='lotstock_unique_key')],
             },
+        ),
+        migrations.RunPython(create_checkpoint, delete_checkpoint),
+        migrations.RunPython(
+            lambda apps, schema_editor: grant(apps, GRANTS, "projections"),
+            lambda apps, schema_editor: revoke(apps, GRANTS, "projections"),
         ),
     ]

@@ -72,8 +72,8 @@ def test_every_operation_documents_the_errors_it_can_give(schema):
 
 
 @pytest.mark.parametrize(("label", "status", "codes"), [
-    ("POST /api/v1/movements/", "409", {"insufficient_stock", "on_hand_limit", "period_closed"}),
-    ("POST /api/v1/movements/batch/", "409", {"insufficient_stock", "on_hand_limit", "period_closed"}),
+    ("POST /api/v1/movements/", "409", {"insufficient_stock", "on_hand_limit", "period_closed", "lot_expired", "lot_dates_differ"}),
+    ("POST /api/v1/movements/batch/", "409", {"insufficient_stock", "on_hand_limit", "period_closed", "lot_expired", "lot_dates_differ"}),
     ("POST /api/v1/movements/{position}/reverse/", "409",
      {"insufficient_stock", "on_hand_limit", "already_reversed", "reversal_not_allowed", "reversal_before_original", "period_closed"}),
     ("POST /api/v1/ledger/closes/", "409", {"period_already_closed"}),

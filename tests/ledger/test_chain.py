@@ -21,7 +21,7 @@ def test_an_untouched_ledger_is_intact(ledger):
 def test_the_chain_can_be_recomputed_from_the_documented_form(ledger):
     previous = chain.GENESIS
     for movement in ledger:
-        previous = chain.link(previous, [getattr(movement, f) for f in chain.CHAINED_FIELDS])
+        previous = chain.event_link(previous, [getattr(movement, f) for f in chain.CHAINED_FIELDS])
         assert previous == movement.hash
 
 
@@ -42,7 +42,7 @@ def test_rehashed_row_is_caught_at_the_next_link(ledger):
     forged = ledger[1]
     values = [getattr(forged, f) for f in chain.CHAINED_FIELDS]
     values[chain.CHAINED_FIELDS.index("reason")] = "forged"
-    new_hash = chain.link(ledger[0].hash, values)
+    new_hash = chain.event_link(ledger[0].hash, values)
     behind_the_apps_back("UPDATE ledger_movement SET reason = 'forged', hash = %s WHERE position = 2", [new_hash])
     assert ledger_verify().first_broken_position == 3
 
@@ -86,4 +86,4 @@ def test_postgres_writes_the_canonical_form_exactly_as_python_does(post, product
         cursor.execute(sql)
         from_postgres = dict(cursor.fetchall())
     for movement in Movement.objects.order_by("position"):
-        assert from_postgres[movement.position] == chain.canonical([getattr(movement, f) for f in chain.CHAINED_FIELDS])
+        assert from_postgres[movement.position] == chain.event_canonical([getattr(movement, f) for f in chain.CHAINED_FIELDS])

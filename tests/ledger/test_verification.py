@@ -35,7 +35,7 @@ def plant(position: int) -> str:
     source = Movement.objects.order_by("-position").first()
     values = [getattr(source, field) for field in chain.CHAINED_FIELDS]
     values[0], values[_KEY] = position, f"{source.idempotency_key}-planted-{position}"
-    link = chain.link(source.hash, values)
+    link = chain.event_link(source.hash, values)
     given = {"position": position, "idempotency_key": values[_KEY], "hash": link}
     selected = ", ".join("%s" if column in given else column for column in _COLUMNS)
     with connection.cursor() as cursor:
@@ -163,7 +163,7 @@ def test_a_chain_and_head_rewritten_together_verify_but_do_not_extend_the_saved_
         values = [getattr(movement, field) for field in chain.CHAINED_FIELDS]
         if movement.position == 2:
             values[chain.CHAINED_FIELDS.index("reason")] = movement.reason = "forged"
-        previous = chain.link(previous, values)
+        previous = chain.event_link(previous, values)
         behind_the_apps_back(
             "UPDATE ledger_movement SET reason = %s, hash = %s WHERE position = %s",
             [movement.reason, previous, movement.position],

@@ -77,6 +77,6 @@ def test_by_location_values_stock(finance_client, stocked):
 def test_status_shows_checkpoints_and_lag(finance_client, stocked, post, product, bins):
     post(kind="issue", product=product.pk, location=bins[1].pk, quantity="1")
     statuses = finance_client.get("/api/v1/stock/status/").json()
-    assert {s["name"] for s in statuses} == {"stock_by_product_location", "stock_by_product", "stock_by_location"}
+    assert {s["name"] for s in statuses} == {"stock_by_product_location", "stock_by_product", "stock_by_location", "stock_by_lot"}
     assert all((s["position"], s["head"], s["lag_events"]) == (3, 4, 1) for s in statuses)
     assert all(s["lag_seconds"] is not None and s["lag_seconds"] >= 0 for s in statuses)
