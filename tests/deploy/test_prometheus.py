@@ -154,5 +154,5 @@ def test_prometheus_scrapes_what_was_posted_summed_over_the_workers(scraped):
     scraped.wait_for('sum(wms_posting_duration_seconds_count{endpoint="movement"})', {(): 12.0})
     scraped.wait_for("wms_database_up", {(): 1.0})
     assert set(scraped.query("wms_projection_lag_events")) == {
-        (("projection", name),) for name in ("stock_by_product_location", "stock_by_product", "stock_by_location")}
+        (("projection", name),) for name in ("stock_by_product_location", "stock_by_product", "stock_by_location", "stock_by_lot")}
     assert scraped.query('sum(django_http_requests_latency_seconds_by_view_method_count{view="movement-list"})')
