@@ -9,10 +9,11 @@ PORT ?= 8000
 
 .PHONY: install run demo test test-sqlite test-postgres test-postgres-main test-reliability bench bench-quick worker image image-test up down logs clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml tests/requirements-no-deps.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet --no-deps -r tests/requirements-no-deps.txt
 	touch $(STAMP)
 
 install: $(STAMP)

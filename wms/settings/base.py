@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "history",  # after the catalog: it adds the history to the catalog's admin pages
     "anchors",
     "reports",
+    "forecasts",
     "demo",
     "ops",
 ]
