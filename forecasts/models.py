@@ -1,7 +1,6 @@
 """What a forecasting run found: the run, and per product and warehouse the method chosen, its
 backtest score, the forecast and the reorder suggestion made from it. A run is kept as it was (a
 later run adds rows, never changes these), so what purchasing was told on a day can be read back."""
-from django.conf import settings
 from django.db import models
 
 from catalog.models import QUANTITY, Product, Warehouse
@@ -27,12 +26,9 @@ class ForecastRun(models.Model):
     series = models.PositiveIntegerField(help_text="Product-warehouses looked at.")
     forecasts = models.PositiveIntegerField(help_text="Of them, forecast (the rest say why not).")
     to_order = models.PositiveIntegerField(help_text="Of them, with a quantity to order now.")
-    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
-                                     related_name="+")
 
     class Meta:
         ordering = ["-pk"]
-        permissions = [("run_forecast", "Can run the forecasts now")]
 
     def __str__(self) -> str:
         return f"run {self.pk} of {self.as_of} ({self.forecasts} of {self.series} forecast)"

@@ -2,7 +2,7 @@
 PostgreSQL's ``date_trunc('week')`` cut them), and a history laid out one value per period with
 zeros where nothing was asked for."""
 from collections.abc import Mapping
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import numpy as np
@@ -25,3 +25,10 @@ def period_range(first: date, last: date, period: str) -> list[date]:
 def laid_out(quantities: Mapping[date, Decimal | float], periods: list[date]) -> np.ndarray:
     """One value per period of ``periods`` (zero where ``quantities`` has none)."""
     return np.array([float(quantities.get(day, 0)) for day in periods], dtype=float)
+
+
+def history_weeks(first: datetime | None, cutoff: date) -> list[date]:
+    """The weeks of a history that began at ``first`` (its first movement) and ends before ``cutoff``."""
+    if first is None or first.date() >= cutoff:
+        return []
+    return period_range(first.date(), cutoff - timedelta(days=1), WEEK)

@@ -8,15 +8,19 @@ would teach every method a spike and a dip that never happened). Transfers and c
 demand. An issue split into several events (one per lot) is summed like any other.
 """
 from collections import defaultdict
-from datetime import date, datetime
+from dataclasses import dataclass
+from datetime import date, datetime, time
 from decimal import Decimal
 
-from django.db.models import DateField, F, Min, Q, Sum
+from django.db.models import DateField, F, Min, Q, QuerySet, Sum
+from django.utils import timezone
 from django.db.models.functions import Coalesce, TruncDay, TruncWeek
 
 from ledger.models import Movement, MovementKind, StockLevel
 
-from .periods import DAY
+from .errors import NoForecast, NoForecastRun
+from .models import Forecast, ForecastRun
+from .periods import DAY, WEEK, history_weeks
 
 Key = tuple[int, int]  # (product, warehouse), or (product, location) where asked per location
 
@@ -88,3 +92,61 @@ def on_hand(*, product: int | None = None) -> dict[Key, Decimal]:
         rows = rows.filter(product_id=product)
     return {(row["product_id"], row["location__warehouse_id"]): row["quantity"]
             for row in rows.values("product_id", "location__warehouse_id").annotate(quantity=Sum("quantity")).order_by()}
+
+
+def runs_newest_first() -> QuerySet:
+    return ForecastRun.objects.order_by("-pk")
+
+
+def run_or_latest(run: int | None) -> ForecastRun:
+    """The run asked for, or the latest one."""
+    if run is not None:
+        found = ForecastRun.objects.filter(pk=run).first()
+        if found is None:
+            raise NoForecast({"run": [NoForecast.NO_RUN.format(run=run)]})
+        return found
+    latest = runs_newest_first().first()
+    if latest is None:
+        raise NoForecastRun()
+    return latest
+
+
+def to_order(*, run: int | None = None, warehouse: int | None = None, product: int | None = None) -> QuerySet:
+    """A run's lines with a quantity to order, most urgent first: the earliest expected stock-out,
+    then the fewest days of cover (a line expecting no demand has neither, and comes last)."""
+    lines = run_or_latest(run).lines.filter(suggested_quantity__gt=0).select_related("product", "warehouse")
+    if warehouse is not None:
+        lines = lines.filter(warehouse_id=warehouse)
+    if product is not None:
+        lines = lines.filter(product_id=product)
+    return lines.order_by(F("stockout_on").asc(nulls_last=True), F("days_of_cover").asc(nulls_last=True), "product", "warehouse")
+
+
+@dataclass(frozen=True)
+class ProductForecast:
+    run: ForecastRun
+    product: int
+    lines: list[Forecast]  # each with its ``history``, ``forecast``, ``interval`` and ``windows`` set
+
+
+def product_forecast(*, product: int, run: int | None = None, warehouse: int | None = None) -> ProductForecast:
+    """A product's lines in a run, each with its weekly demand from the ledger up to the run's
+    cut-off (read again: the run keeps figures, the ledger keeps the history) and its forecast detail."""
+    the_run = run_or_latest(run)
+    lines = the_run.lines.filter(product_id=product).select_related("product", "warehouse").order_by("warehouse")
+    if warehouse is not None:
+        lines = lines.filter(warehouse_id=warehouse)
+    lines = list(lines)
+    if not lines:
+        raise NoForecast({"product": [NoForecast.NOT_FORECAST.format(product=product, run=the_run.pk)]})
+    before = datetime.combine(the_run.cutoff, time.min, tzinfo=timezone.get_current_timezone())
+    found, first = demand(before=before, period=WEEK, product=product), first_movements(before=before, product=product)
+    for line in lines:
+        weeks = found.get((product, line.warehouse_id), {})
+        line.history = [{"week": week, "quantity": weeks.get(week, 0)}
+                        for week in history_weeks(first.get((product, line.warehouse_id)), the_run.cutoff)]
+        detail = line.detail
+        line.forecast = [{"week": week, "forecast": value, "low": low, "high": high} for week, value, low, high in
+                         zip(detail.get("weeks", []), detail.get("forecast", []), detail.get("low", []), detail.get("high", []))]
+        line.interval, line.windows = detail.get("interval", []), detail.get("windows", [])
+    return ProductForecast(the_run, product, lines)

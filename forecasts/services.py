@@ -15,7 +15,7 @@ from . import selectors
 from .backtest import MIN_WINDOWS, Plan, Selection, select
 from .methods import BASELINE, methods
 from .models import Forecast, ForecastRun, RunSource
-from .periods import SEASON, WEEK, laid_out, period_range, period_start
+from .periods import SEASON, WEEK, history_weeks, laid_out, period_start
 from .policy import DEFAULT_SERVICE_LEVEL, horizon_weeks, suggest, turnover
 
 NO_DEMAND = "No issue of it at this warehouse before {cutoff}: nothing to forecast from."
@@ -78,8 +78,7 @@ def forecast_line(*, product: dict, warehouse: int, facts: _Facts, cutoff: date,
     """One product at one warehouse: its forecast and suggestion, or why there is none."""
     key = (product["pk"], warehouse)
     lead, pack = product["lead_time_days"], product["pack_size"]
-    first = facts.first.get(key)
-    periods = period_range(first.date(), cutoff - timedelta(days=1), WEEK) if first and first.date() < cutoff else []
+    periods = history_weeks(facts.first.get(key), cutoff)
     history = laid_out(facts.demand.get(key, {}), periods)
     on_hand = facts.on_hand.get(key, Decimal(0))
     line = Forecast(product_id=key[0], warehouse_id=warehouse, history_weeks=len(periods),
@@ -110,7 +109,7 @@ def forecast_line(*, product: dict, warehouse: int, facts: _Facts, cutoff: date,
     return line
 
 
-def forecast_run(*, source: str = RunSource.COMMAND, requested_by=None, today: date | None = None,
+def forecast_run(*, source: str = RunSource.COMMAND, today: date | None = None,
                  service_level: Decimal = DEFAULT_SERVICE_LEVEL) -> ForecastRun:
     """Forecast every product at every warehouse it has moved at (or holds stock at) and store the run."""
     started = timezone.now()
@@ -126,7 +125,7 @@ def forecast_run(*, source: str = RunSource.COMMAND, requested_by=None, today: d
         run = ForecastRun.objects.create(
             started_at=started, finished_at=timezone.now(), cutoff=cutoff, as_of=today, source=source,
             service_level=service_level, series=len(lines), forecasts=sum(1 for line in lines if line.method),
-            to_order=sum(1 for line in lines if line.suggested_quantity), requested_by=requested_by,
+            to_order=sum(1 for line in lines if line.suggested_quantity),
         )
         for line in lines:
             line.run = run

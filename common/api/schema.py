@@ -116,6 +116,10 @@ ERROR_EXAMPLES: dict[str, tuple[int, str, dict]] = {
     "nothing_to_anchor": (409, "The ledger is empty", {
         "code": "nothing_to_anchor", "detail": "The ledger is empty: there is no head to anchor yet.",
     }),
+    "no_forecast_run": (404, "Nothing forecast yet", {
+        "code": "no_forecast_run",
+        "detail": "No forecasting run yet: the nightly task or `manage.py forecast_run` makes one.",
+    }),
     "signing_key_not_set": (404, "Anchors are unsigned", {
         "code": "signing_key_not_set",
         "detail": "Anchors are not signed here: no signing key is set (WMS_ANCHOR_SIGNING_KEY).",

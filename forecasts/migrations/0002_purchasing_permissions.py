@@ -1,11 +1,11 @@
-"""Purchasing lists for finance and managers: both read the runs and forecasts, managers also run
-them now; auditors read them too (they read everything)."""
+"""Purchasing lists for finance and managers: both read the runs and forecasts; auditors read them
+too (they read everything). Runs are the nightly task's and the ``forecast_run`` command's."""
 from django.db import migrations
 
 from accounts.roles import grant, revoke
 
 VIEW = ["view_forecastrun", "view_forecast"]
-GRANTS = {"finance": VIEW, "manager": VIEW + ["run_forecast"], "auditor": VIEW}
+GRANTS = {"finance": VIEW, "manager": VIEW, "auditor": VIEW}
 
 
 class Migration(migrations.Migration):

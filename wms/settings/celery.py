@@ -42,4 +42,6 @@ CELERY_BEAT_SCHEDULE = {
     "ledger-verify-chain": {"task": "ledger.verify_chain", "schedule": crontab(hour=2, minute=30)},
     # The head is attested at the end of each day, UTC (anchors.Anchor; unchanged since the last: no new one).
     "anchors-anchor-ledger": {"task": "anchors.anchor_ledger", "schedule": crontab(hour=23, minute=59)},
+    # Demand forecasts and reorder suggestions each night, from the weeks before this one (forecasts.ForecastRun).
+    "forecasts-forecast-run": {"task": "forecasts.forecast_run", "schedule": crontab(hour=3, minute=15)},
 }
