@@ -29,17 +29,18 @@ GOLDEN = (np.sqrt(5) - 1) / 2
 def ses_level(y: np.ndarray, alpha: float) -> float:
     """Simple exponential smoothing's level after the last value: it starts at the first value and
     moves ``alpha`` of the way to each next one (statsforecast's ``ses_forecast``)."""
-    level = float(y[0])
-    for value in y[1:]:
-        level += alpha * (float(value) - level)
+    values = y.tolist()  # Python floats: a loop over numpy scalars is several times slower
+    level = values[0]
+    for value in values[1:]:
+        level += alpha * (value - level)
     return level
 
 
-def _ses_sse(y: np.ndarray, alpha: float) -> float:
-    """The squared one-step errors of smoothing ``y`` with ``alpha`` (what the optimisation minimises)."""
-    level, sse = float(y[0]), 0.0
-    for value in y[1:]:
-        error = float(value) - level
+def ses_sse(values: list[float], alpha: float) -> float:
+    """The squared one-step errors of smoothing ``values`` with ``alpha`` (what the optimisation minimises)."""
+    level, sse = values[0], 0.0
+    for value in values[1:]:
+        error = value - level
         sse += error * error
         level += alpha * error
     return sse
@@ -49,22 +50,22 @@ def ses_alpha(y: np.ndarray, bounds: tuple[float, float], tolerance: float = 1e-
     """The smoothing constant within ``bounds`` that minimises the one-step errors: golden-section
     search, as statsforecast's; where the two probes tie (the errors do not depend on alpha, as
     when the only demand is the last value) both ends close in, so a flat curve answers the middle."""
-    low, high = bounds
+    values, (low, high) = y.tolist(), bounds
     left, right = high - GOLDEN * (high - low), low + GOLDEN * (high - low)
-    left_sse, right_sse = _ses_sse(y, left), _ses_sse(y, right)
+    left_sse, right_sse = ses_sse(values, left), ses_sse(values, right)
     while high - low > tolerance:
         if left_sse < right_sse:
             high, right, right_sse = right, left, left_sse
             left = high - GOLDEN * (high - low)
-            left_sse = _ses_sse(y, left)
+            left_sse = ses_sse(values, left)
         elif left_sse > right_sse:
             low, left, left_sse = left, right, right_sse
             right = low + GOLDEN * (high - low)
-            right_sse = _ses_sse(y, right)
+            right_sse = ses_sse(values, right)
         else:
             low, high = left, right
             left, right = high - GOLDEN * (high - low), low + GOLDEN * (high - low)
-            left_sse, right_sse = _ses_sse(y, left), _ses_sse(y, right)
+            left_sse, right_sse = ses_sse(values, left), ses_sse(values, right)
     return (low + high) / 2
 
 

@@ -37,7 +37,8 @@ class ForecastRun(models.Model):
 class Forecast(models.Model):
     """A product at a warehouse in one run. Without a forecast, ``method`` is empty and ``reason``
     says why; with one, every figure is there (``days_of_cover`` and ``stockout_on`` are empty when
-    no demand is expected, turnover when the stock held was none)."""
+    the stock lasts beyond ten years at the forecast rate, none at all included; turnover when the
+    stock held was none)."""
 
     run = models.ForeignKey(ForecastRun, on_delete=models.PROTECT, related_name="lines")
     product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="+")

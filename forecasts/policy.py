@@ -31,6 +31,7 @@ SPARSE = 0.3  # share of zero weeks from which a series' errors are taken as the
 DAYS_PER_WEEK = 7
 YEAR_WEEKS = 52
 QUANTUM = Decimal("0.001")  # a quantity's places
+MAX_COVER_DAYS = 3650  # stock lasting longer than ten years has no cover or stock-out date worth stating
 
 
 def horizon_weeks(lead_time_days: int) -> int:
@@ -83,7 +84,9 @@ def suggest(*, selection: Selection, history: np.ndarray, lead_time_days: int, p
     if on_hand <= reorder_point and order_up_to > on_hand:
         packs = ((order_up_to - on_hand) / pack_size).to_integral_value(ROUND_CEILING)
         quantity = (packs * pack_size).quantize(QUANTUM)
-    cover = None if daily <= 0 else float(on_hand) / daily
+    cover = float(on_hand) / daily if daily > 0 else None
+    if cover is not None and cover > MAX_COVER_DAYS:  # a demand that has all but faded out (TSB decays, never 0)
+        cover = None
     return Suggestion(
         lead_time_demand, _quantity(stock), source, reorder_point, order_up_to, quantity,
         None if cover is None else Decimal(repr(round(cover, 1))),

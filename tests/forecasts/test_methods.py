@@ -32,7 +32,7 @@ def test_ses_chooses_the_alpha_with_the_least_one_step_error():
     y = np.array([5.0, 4, 3, 2, 1, 0, 0, 9])
     alpha = m.ses_alpha(y, m.SES_BOUNDS)
     grid = np.linspace(*m.SES_BOUNDS, 9801)
-    best = grid[np.argmin([m._ses_sse(y, a) for a in grid])]
+    best = grid[np.argmin([m.ses_sse(y.tolist(), a) for a in grid])]
     assert alpha == pytest.approx(best, abs=1e-4)
     assert m.ses(y, 2).tolist() == pytest.approx([m.ses_level(y, alpha)] * 2)
 

@@ -40,7 +40,7 @@ def _fits_every_alpha_alike(name: str, y: np.ndarray) -> bool:
         smoothed, bounds = y[y.size % level:].reshape(-1, level).sum(axis=1), m.ADIDA_SES_BOUNDS
     else:
         return False
-    errors = [m._ses_sse(smoothed, alpha) for alpha in np.linspace(*bounds, 50)]
+    errors = [m.ses_sse(smoothed.tolist(), alpha) for alpha in np.linspace(*bounds, 50)]
     return max(errors) - min(errors) <= 1e-9 * max(max(errors), 1)
 
 

@@ -106,3 +106,14 @@ def test_a_run_counts_its_lines(daily_issues, post, bins):
     post(kind="receipt", product=idle.pk, location=bins[1].pk, quantity="10", occurred_at=at(CUTOFF - timedelta(weeks=3)))
     run = forecast_run(today=TODAY)
     assert (run.series, run.forecasts, run.to_order, run.cutoff) == (2, 1, 1, CUTOFF)
+
+
+def test_a_demand_that_has_all_but_faded_states_no_stock_out():
+    from forecasts.policy import suggest
+
+    history = np.array([9.0] + [0.0] * 400)  # TSB's probability decays toward zero, never to it
+    selection = select(history, 1, {"tsb": methods(4)["tsb"]})
+    assert 0 < selection.forecast[0] < 1e-10
+    made = suggest(selection=selection, history=history, lead_time_days=7, pack_size=Decimal(1), on_hand=Decimal(5),
+                   service_level=Decimal("0.95"), today=TODAY)
+    assert made.days_of_cover is None and made.stockout_on is None and made.suggested_quantity == 0
