@@ -52,7 +52,7 @@ def forecast_chart_svg(line: dict) -> bytes:
     drawing.add("forecast", points(line["forecast"], "forecast"), stroke_style={"width": 2})
     interval = "-".join(f"{q:.0%}" for q in line["interval"])
     band = points(line["forecast"], "high") + [None] + points(line["forecast"], "low")  # two lines, one legend entry
-    drawing.add(f"band ({interval} of the backtest's errors)", band, stroke_style={"dasharray": "4,3"}, dots_size=1)
+    drawing.add(f"band ({interval} of the backtest's errors)", band, stroke_style={"dasharray": "4,3"}, dots_size=3)
     backtest = []
     for window in line["windows"]:
         cut = date.fromisoformat(str(window["cut"]))

@@ -23,7 +23,7 @@ def _figures(text: str) -> dict[str, tuple[float, float]]:
 
 def test_on_the_bike_data_the_selection_is_at_least_15_percent_below_seasonal_naive():
     text = _run(bike_sales(), "--date-column", "order_date", "--series-column", "model")
-    assert "97 series over 52 weeks from 2011-01-03 to 2011-12-26 (62% of them without demand)" in text
+    assert "97 series over 52 weeks from 2011-01-03 to 2011-12-26 (62% of the weeks without demand)" in text
     figures = _figures(text)
     assert set(figures) == {"seasonal_naive", "naive", "moving_average", "ses", "croston", "sba", "tsb", "adida", "selection"}
     assert figures["seasonal_naive"] == (0.7478, 0.0)

@@ -57,7 +57,7 @@ class Command(BaseCommand):
         zeros = sum(int((y == 0).sum()) for y in series.values()) / (len(series) * len(periods))
         self.stdout.write(
             f"{file.name}: {len(series)} series over {len(periods)} {period}s from {periods[0]} to {periods[-1]} "
-            f"({zeros:.0%} of them without demand); {windows} windows of {horizon} {period}s, {horizon} apart; "
+            f"({zeros:.0%} of the weeks without demand); {windows} windows of {horizon} {period}s, {horizon} apart; "
             f"seasonal naive of {season} {period}s; the selection chooses per series and window on up to "
             f"{SELECTION_WINDOWS} windows before the cut."
         )
