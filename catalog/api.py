@@ -5,6 +5,7 @@ from rest_framework import mixins, viewsets
 from common.api.schema import error_response
 
 from . import filters, serializers
+from .lots import lots_with_on_hand
 from .models import Category, Location, Product, Warehouse
 
 
@@ -72,3 +73,31 @@ class LocationViewSet(CatalogViewSet):
     filterset_class = filters.LocationFilter
     search_fields = ["code", "name", "warehouse__code"]
     ordering_fields = ["code", "warehouse__code", "id"]
+
+
+@extend_schema_view(
+    create=extend_schema(responses={
+        201: serializers.LotSerializer,
+        404: error_response("not_found", description="The product named is not there (`errors.product`)."),
+        409: error_response("already_exists", description="The product has a lot of this code already."),
+    }),
+    partial_update=extend_schema(responses={200: serializers.LotSerializer}),
+)
+class LotViewSet(CatalogViewSet):
+    """Lots of lot-tracked products, each with its stock now. Receipts make lots as they name them;
+    one may also be made beforehand (a clerk or manager), and its dates corrected (a manager)."""
+
+    http_method_names = ["get", "post", "patch", "head", "options"]
+    queryset = lots_with_on_hand()
+    serializer_class = serializers.LotSerializer
+    filterset_class = filters.LotFilter
+    search_fields = ["code", "product__sku"]
+    ordering_fields = ["expires_on", "code", "created_at", "on_hand", "id"]
+
+    def perform_create(self, serializer):
+        super().perform_create(serializer)
+        serializer.instance = self.get_queryset().get(pk=serializer.instance.pk)  # with its on hand
+
+    def perform_update(self, serializer):
+        super().perform_update(serializer)
+        serializer.instance = self.get_queryset().get(pk=serializer.instance.pk)

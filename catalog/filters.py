@@ -1,9 +1,11 @@
 import django_filters
+from django.db.models import Q
 
 from common.api.filters import BooleanFilter, FilterSet
 from common.ids import IdFilter
 
-from .models import Category, Location, Product, Warehouse
+from .lots import books_today
+from .models import Category, Location, Lot, Product, Warehouse
 from .selectors import category_with_descendants
 
 
@@ -44,3 +46,29 @@ class LocationFilter(FilterSet):
     class Meta:
         model = Location
         fields = ["warehouse", "warehouse_code", "code", "is_active"]
+
+
+class LotFilter(FilterSet):
+    product = IdFilter(field_name="product_id")
+    code = django_filters.CharFilter()
+    expires_before = django_filters.DateFilter(
+        field_name="expires_on", lookup_expr="lt", help_text="Lots expiring before this date (lots without an expiry never are).",
+    )
+    expired = BooleanFilter(
+        method="by_expiry",
+        help_text="true: past their expiry today in the books' time zone (`TIME_ZONE`); false: not (or without one).",
+    )
+    with_stock = BooleanFilter(
+        method="by_stock", help_text="true: some on hand at some location; false: none anywhere.",
+    )
+
+    class Meta:
+        model = Lot
+        fields = ["product", "code", "expires_before", "expired", "with_stock"]
+
+    def by_expiry(self, queryset, name, value):
+        expired = Q(expires_on__lt=books_today())
+        return queryset.filter(expired) if value else queryset.exclude(expired)
+
+    def by_stock(self, queryset, name, value):
+        return queryset.filter(on_hand__gt=0) if value else queryset.filter(on_hand=0)

@@ -1,3 +1,5 @@
+import re
+
 from django.core.validators import ProhibitNullCharactersValidator
 from rest_framework import serializers
 from rest_framework.validators import ProhibitSurrogateCharactersValidator
@@ -6,7 +8,8 @@ from common.api.fields import ExistingRecordField
 from common.text import text_problem
 
 from . import services
-from .models import Category, Location, Product, Warehouse
+from .lots import ON_HAND, books_today
+from .models import Category, Location, Lot, Product, Tracking, Warehouse
 
 
 class ReadableCharField(serializers.CharField):
@@ -121,6 +124,57 @@ class LocationSerializer(HistoryGuardedSerializer):
 
     def validate_barcode(self, value):
         return _optional_barcode(self, value)
+
+
+MAX_LOT = 64
+# The codes a movement can name (``ledger.parsing.LOT_CODE``): printable ASCII, no spaces around
+# (the field trims them, as every text field here does).
+LOT_CODE = re.compile(rf"^[!-~](?:[ -~]{{0,{MAX_LOT - 2}}}[!-~])?$")
+
+
+class LotSerializer(ReadableTextSerializer):
+    """A lot and what it holds now. Made for a lot-tracked product; its product and code are fixed
+    once saved (movements name it by them), its dates may be corrected."""
+
+    CODE_INVALID = f"A lot code is 1 to {MAX_LOT} printable ASCII characters, without spaces around them."
+    NOT_TRACKED = "Product {sku} is not tracked by lot."
+    FIXED = "A lot's {field} is fixed once it is saved; only its dates may change."
+    MADE_AFTER_EXPIRY = "A lot cannot be made after it expires."
+
+    code = serializers.RegexField(LOT_CODE, max_length=MAX_LOT, error_messages={"invalid": CODE_INVALID})
+    sku = serializers.CharField(source="product.sku", read_only=True)
+    on_hand = serializers.DecimalField(**ON_HAND, read_only=True, help_text="Its stock now, over every location.")
+    expired = serializers.SerializerMethodField(help_text="Past its expiry date, today in the books' time zone.")
+
+    class Meta:
+        model = Lot
+        fields = ["id", "product", "sku", "code", "expires_on", "manufactured_on", "on_hand", "expired", "created_at"]
+        read_only_fields = ["created_at"]
+
+    def get_expired(self, lot: Lot) -> bool:
+        if "today" not in self.context:
+            self.context["today"] = books_today()
+        return lot.expired_on(self.context["today"])
+
+    def to_internal_value(self, data):
+        if self.instance is not None:
+            stored = {"product": str(self.instance.product_id), "code": self.instance.code}
+            changed = [field for field, value in stored.items() if field in data and str(data[field]) != value]
+            if changed:
+                raise serializers.ValidationError({field: [self.FIXED.format(field=field)] for field in changed})
+        return super().to_internal_value(data)
+
+    def validate_product(self, product: Product) -> Product:
+        if product.tracking != Tracking.LOT:
+            raise serializers.ValidationError(self.NOT_TRACKED.format(sku=product.sku))
+        return product
+
+    def validate(self, attrs):
+        made = attrs.get("manufactured_on", getattr(self.instance, "manufactured_on", None))
+        expires = attrs.get("expires_on", getattr(self.instance, "expires_on", None))
+        if made is not None and expires is not None and made > expires:
+            raise serializers.ValidationError({"manufactured_on": [self.MADE_AFTER_EXPIRY]})
+        return attrs
 
 
 def _optional_barcode(serializer: serializers.ModelSerializer, value: str | None) -> str | None:
