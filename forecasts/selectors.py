@@ -111,14 +111,12 @@ def run_or_latest(run: int | None) -> ForecastRun:
     return latest
 
 
-def to_order(*, run: int | None = None, warehouse: int | None = None, product: int | None = None) -> QuerySet:
-    """A run's lines with a quantity to order, most urgent first: the earliest expected stock-out,
-    then the fewest days of cover (a line expecting no demand has neither, and comes last)."""
-    lines = run_or_latest(run).lines.filter(suggested_quantity__gt=0).select_related("product", "warehouse")
-    if warehouse is not None:
-        lines = lines.filter(warehouse_id=warehouse)
-    if product is not None:
-        lines = lines.filter(product_id=product)
+def to_order(*, run: ForecastRun | None) -> QuerySet:
+    """A run's lines (every run's, given none) with a quantity to order, most urgent first: the
+    earliest expected stock-out, then the fewest days of cover (a line with neither comes last)."""
+    lines = Forecast.objects.filter(suggested_quantity__gt=0).select_related("product", "warehouse")
+    if run is not None:
+        lines = lines.filter(run=run)
     return lines.order_by(F("stockout_on").asc(nulls_last=True), F("days_of_cover").asc(nulls_last=True), "product", "warehouse")
 
 

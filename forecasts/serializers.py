@@ -41,12 +41,6 @@ class ForecastLineSerializer(serializers.ModelSerializer):
                   "days_of_inventory"]
 
 
-class OrdersQuerySerializer(_Query):
-    run = _id("A run's id (default: the latest); one that does not exist is a 404 `not_found`.")
-    warehouse = _id("Only this warehouse.")
-    product = _id("Only this product.")
-
-
 class ProductForecastQuerySerializer(_Query):
     run = _id("A run's id (default: the latest); one that does not exist is a 404 `not_found`.")
     warehouse = _id("Only this warehouse (the chart needs one where the product is at several).")

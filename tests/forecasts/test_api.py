@@ -65,8 +65,16 @@ def test_before_any_run_the_list_says_so(finance_client):
     assert response.status_code == 404 and response.json()["code"] == "no_forecast_run"
 
 
-def test_a_run_that_is_not_there_is_a_404_naming_it(planned, finance_client):
-    response = finance_client.get(f"{ORDERS}?run=999")
+def test_a_run_can_be_asked_for_and_one_not_there_lists_nothing(planned, finance_client):
+    first = finance_client.get(RUNS).json()["results"][0]["id"]
+    forecast_run(today=TODAY)
+    assert {line["run"] for line in finance_client.get(f"{ORDERS}?run={first}").json()["results"]} == {first}
+    assert {line["run"] for line in finance_client.get(f"{ORDERS}?run=").json()["results"]} == {first + 1}  # empty: the latest
+    assert finance_client.get(f"{ORDERS}?run=999").json()["count"] == 0
+
+
+def test_a_product_s_run_that_is_not_there_is_a_404_naming_it(planned, finance_client):
+    response = finance_client.get(product_url(planned["SOON"], run=999))
     assert response.status_code == 404 and response.json()["errors"] == {"run": ["No forecasting run 999."]}
 
 

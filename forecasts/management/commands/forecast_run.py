@@ -34,6 +34,6 @@ class Command(BaseCommand):
         seconds = (run.finished_at - run.started_at).total_seconds()
         self.stdout.write(f"Run {run.pk} for {run.as_of} (history before {run.cutoff}): {run.forecasts} of {run.series} "
                           f"product-warehouses forecast, {run.to_order} to order, in {seconds:.1f} s.")
-        for line in to_order(run=run.pk)[:20]:
+        for line in to_order(run=run)[:20]:
             self.stdout.write(f"  {line.product.sku} at {line.warehouse.code}: order {line.suggested_quantity} "
                               f"(on hand {line.on_hand}, reorder point {line.reorder_point}, out by {line.stockout_on or '-'})")
