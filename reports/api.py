@@ -1,5 +1,5 @@
-"""The reports over HTTP: the stock report (JSON, CSV, XLSX) and the stock-over-time chart (SVG,
-or its data as JSON). The format is chosen by ``?format=`` or the ``Accept`` header; an error is
+"""The reports over HTTP: the stock report (JSON, CSV, XLSX), the stock-over-time chart (SVG, or
+its data as JSON), the expiry report and a lot's trace (JSON, CSV). The format is chosen by ``?format=`` or the ``Accept`` header; an error is
 always the one JSON error body, whatever format was asked for."""
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
@@ -11,12 +11,15 @@ from rest_framework.views import APIView
 
 from accounts.permissions import HasPermission
 from common.api.parsers import refuse_repeated
-from common.api.schema import error_response
+from common.api.schema import error_response, id_integer
+from common.ids import MAX_ID
 
 from . import serializers
 from .chart import MAX_POINTS
-from .renderers import XLSX, CSVRenderer, SVGRenderer, XLSXRenderer
+from .expiry import expiry_report
+from .renderers import XLSX, CSVRenderer, ExpiryCSVRenderer, SVGRenderer, TraceCSVRenderer, XLSXRenderer
 from .selectors import Scope, stock_over_time, stock_report
+from .trace import lot_trace
 
 UNKNOWN_FORMAT = "Unknown format {format!r}; use one of {formats}."
 MAX_XLSX_LINES = 25_000  # lines of one workbook: about 10 s to write here (a larger report is the CSV's or JSON's)
@@ -162,3 +165,82 @@ class StockChartView(_Report):
         if len(series.points) > MAX_POINTS:
             raise ValidationError({"from": [TOO_MANY_POINTS.format(points=len(series.points), limit=MAX_POINTS)]})
         return Response(serializers.StockChartSerializer(series).data)
+
+
+def _attachment(response: Response, request, name: str) -> Response:
+    """A format other than JSON is a download named ``name`` and the format's extension."""
+    extension = request.accepted_renderer.format
+    if extension != "json":
+        response["Content-Disposition"] = f'attachment; filename="{name}.{extension}"'
+    return response
+
+_EXPIRY_RENDERERS = [JSONRenderer, ExpiryCSVRenderer]
+_EXPIRY_EXAMPLE = {
+    "today": "2026-12-02", "within_days": 30, "through": "2027-01-01", "position": 14, "product": None,
+    "location": None, "warehouse": None,
+    "rows": [{
+        "product": 4, "sku": "MILK-1L", "name": "Milk 1 l", "unit": "ea", "lot": 2, "lot_code": "L-2311",
+        "expires_on": "2026-11-30", "days_left": -2, "expired": True, "location": 2, "location_label": "MAIN/A-01",
+        "warehouse": 1, "quantity": "6.000", "unit_price": "1.2500", "value": "7.5000",
+    }],
+    "expired": {"rows": 1, "lots": 1, "quantity": "6.000", "value": "7.5000"},
+    "total": {"rows": 1, "lots": 1, "quantity": "6.000", "value": "7.5000"},
+}
+
+
+class ExpiryReportView(_Report):
+    """Lots with stock expiring within ``within_days`` of today in the books' time zone (default 30),
+    those already expired included and flagged: per lot and location, first-expiring first, with
+    quantity and value at the catalog price, and totals; as JSON or CSV."""
+
+    renderer_classes = _EXPIRY_RENDERERS
+
+    @extend_schema(
+        parameters=[serializers.ExpiryQuerySerializer, _format_parameter(_EXPIRY_RENDERERS), _DOWNLOAD],
+        responses={
+            (200, "application/json"): OpenApiResponse(serializers.ExpiryReportSerializer, description=(
+                "The report; CSV lays out the same lines, then the expired lines' total and the total."
+            ), examples=[OpenApiExample("A lot expired two days ago", _EXPIRY_EXAMPLE, response_only=True, status_codes=["200"])]),
+            (200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description="The lines under one header row."),
+            (404, "application/json"): _NOT_FOUND,
+        },
+    )
+    def get(self, request):
+        query = self.query(serializers.ExpiryQuerySerializer)
+        scope = Scope(query.get("product"), query.get("location"), query.get("warehouse"))
+        report = expiry_report(within_days=query["within_days"], scope=scope)
+        response = Response(serializers.ExpiryReportSerializer(report).data)
+        return _attachment(response, request, f"expiry-report_{report.today:%Y%m%d}_{report.within_days}d")
+
+
+_TRACE_RENDERERS = [JSONRenderer, TraceCSVRenderer]
+
+
+class LotTraceView(_Report):
+    """A lot's trace, a recall's first question: every movement of the lot from its first (its
+    receipt) in ledger order, and where its stock is now, per location and in all; as JSON or CSV."""
+
+    renderer_classes = _TRACE_RENDERERS
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("id", id_integer(MAX_ID), OpenApiParameter.PATH, description="The lot's id."),
+            serializers.TraceQuerySerializer, _format_parameter(_TRACE_RENDERERS),
+            OpenApiParameter(
+                "Content-Disposition", {"type": "string"}, OpenApiParameter.HEADER, response=[200],
+                description='CSV: `attachment; filename="lot-ID-trace.csv"`.',
+            ),
+        ],
+        responses={
+            (200, "application/json"): OpenApiResponse(serializers.LotTraceSerializer, description=(
+                "The trace; CSV lays out its movements, then its stock per location and the total."
+            )),
+            (200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description="The lines under one header row."),
+            (404, "application/json"): error_response("not_found", description="No such lot."),
+        },
+    )
+    def get(self, request, id: int):
+        query = self.query(serializers.TraceQuerySerializer)
+        trace = lot_trace(lot_id=id, position=query.get("position"))
+        response = Response(serializers.LotTraceSerializer(trace).data)
+        return _attachment(response, request, f"lot-{trace.lot.pk}-trace")

@@ -4,3 +4,4 @@ from ledger import errors as ledger_errors
 
 class RecordNotFound(ledger_errors.RecordNotFound):
     NO_WAREHOUSE = "No warehouse with id {warehouse}."
+    NO_LOT_ID = "No lot with id {lot}."

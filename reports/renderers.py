@@ -1,5 +1,6 @@
 """The reports in the formats besides JSON, as DRF renderers of the JSON answer (so every format
-says the same): the stock report as CSV and XLSX, the chart as SVG.
+says the same): the stock report as CSV and XLSX, the expiry report and a lot's trace as CSV, the
+chart as SVG.
 
 CSV and XLSX lay the report out as lines in reading order: each product's rows, then that
 product's total, then the report's total, under one header row. A line's ``line`` column says
@@ -54,19 +55,56 @@ def _csv_value(value) -> str:
 
 
 class CSVRenderer(BaseRenderer):
-    """The stock report as CSV (RFC 4180: comma, double quotes, CRLF), UTF-8."""
+    """The stock report as CSV (RFC 4180: comma, double quotes, CRLF), UTF-8. Another report's CSV
+    is a subclass naming its ``columns`` and its ``lines`` (dicts of them) in reading order."""
 
     media_type = "text/csv"
     format = "csv"
     charset = "utf-8"
+    columns: tuple[str, ...] = tuple(name for name, _, _ in COLUMNS)
+
+    def lines(self, data: dict):
+        return report_lines(data)
 
     def render(self, data, accepted_media_type=None, renderer_context=None) -> bytes:
         out = io.StringIO()
         writer = csv.writer(out)
-        writer.writerow(name for name, _, _ in COLUMNS)
-        for line in report_lines(data):
-            writer.writerow(_csv_value(line.get(name)) for name, _, _ in COLUMNS)
+        writer.writerow(self.columns)
+        for line in self.lines(data):
+            writer.writerow(_csv_value(line.get(name)) for name in self.columns)
         return out.getvalue().encode(self.charset)
+
+
+class ExpiryCSVRenderer(CSVRenderer):
+    """The expiry report as CSV: a line per lot and location, then the expired lines' total and the
+    total."""
+
+    columns = (
+        "line", "product", "sku", "name", "unit", "lot", "lot_code", "expires_on", "days_left", "expired",
+        "location", "location_label", "warehouse", "quantity", "unit_price", "value", "rows", "lots",
+    )
+
+    def lines(self, data: dict):
+        for row in data["rows"]:
+            yield {"line": ROW, **row}
+        yield {"line": "expired total", **data["expired"]}
+        yield {"line": TOTAL, **data["total"]}
+
+
+class TraceCSVRenderer(CSVRenderer):
+    """A lot's trace as CSV: its movements in ledger order, then its stock per location and the total."""
+
+    columns = (
+        "line", "position", "kind", "occurred_at", "recorded_at", "user", "location", "location_label",
+        "to_location", "to_location_label", "quantity", "delta", "reference", "reason", "reverses", "allocation",
+    )
+
+    def lines(self, data: dict):
+        for movement in data["movements"]:
+            yield {"line": "movement", **movement}
+        for here in data["stock"]:
+            yield {"line": "on hand", **here}
+        yield {"line": "on hand total", "quantity": data["on_hand"]}
 
 
 class _Cells:
