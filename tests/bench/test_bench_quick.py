@@ -44,3 +44,4 @@ def test_the_quick_benchmark_runs_every_scenario(tmp_path):
     assert details["verify"]["intact"]
     assert details["lag"]["drained"]
     assert details["as-of"]["failed"] == 0 and details["as-of"]["bitemporal_failed"] == 0
+    assert 0 < details["forecast"]["forecasts"] <= details["forecast"]["series"]
