@@ -5,7 +5,7 @@ from django.db import models
 
 from catalog.models import QUANTITY, Product, Warehouse
 
-RATIO = {"max_digits": 12, "decimal_places": 4}
+RATIO = {"max_digits": 24, "decimal_places": 4}  # a ratio over a tiny quantity (0.001) can be large
 
 
 class RunSource(models.TextChoices):

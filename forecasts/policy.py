@@ -97,9 +97,9 @@ def suggest(*, selection: Selection, history: np.ndarray, lead_time_days: int, p
 def turnover(demand: np.ndarray, stock: np.ndarray) -> tuple[Decimal | None, Decimal | None]:
     """Over the last 52 weeks (or the history, if shorter): demand over the average stock held at
     the weeks' ends, and the days that average stock lasts at that demand. None where no stock was
-    held (turnover) or nothing was asked for (days)."""
+    held (turnover), or where it would last beyond ten years (days), none asked for included."""
     demand, stock = demand[-YEAR_WEEKS:], stock[-YEAR_WEEKS:]
     average, total = float(np.mean(stock)) if stock.size else 0.0, float(demand.sum())
     ratio = Decimal(repr(round(total / average, 4))) if average > 0 else None
-    days = Decimal(repr(round(average / (total / (demand.size * DAYS_PER_WEEK)), 1))) if total > 0 else None
-    return ratio, days
+    days = average / (total / (demand.size * DAYS_PER_WEEK)) if total > 0 else None
+    return ratio, None if days is None or days > MAX_COVER_DAYS else Decimal(repr(round(days, 1)))

@@ -117,3 +117,11 @@ def test_a_demand_that_has_all_but_faded_states_no_stock_out():
     made = suggest(selection=selection, history=history, lead_time_days=7, pack_size=Decimal(1), on_hand=Decimal(5),
                    service_level=Decimal("0.95"), today=TODAY)
     assert made.days_of_cover is None and made.stockout_on is None and made.suggested_quantity == 0
+
+
+def test_turnover_of_a_stock_that_outlasts_ten_years_states_no_days():
+    from forecasts.policy import turnover
+
+    ratio, days = turnover(np.array([0.001] + [0.0] * 51), np.full(52, 1_000_000.0))
+    assert ratio == Decimal("0.0000") and days is None
+    assert turnover(np.zeros(3), np.zeros(3)) == (None, None)
