@@ -1,9 +1,10 @@
 """Forecasts over HTTP, for purchasing (finance and managers; auditors read them too): the runs,
-what to order today by urgency, and a product's forecast with its history (JSON, or its chart as
-SVG)."""
+what to order today by urgency, a product's forecast with its history (JSON, or its chart as
+SVG), and a product's demand history by day or week, per warehouse or location."""
+from django.utils import timezone
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
-from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import generics, mixins, viewsets
 from rest_framework.exceptions import ValidationError
 from rest_framework.renderers import JSONRenderer
@@ -106,3 +107,29 @@ class ProductForecastView(generics.GenericAPIView):
         if len(answer["lines"]) > 1:
             raise ValidationError({"warehouse": [ONE_WAREHOUSE.format(count=len(answer["lines"]))]})
         return Response(answer["lines"][0])
+
+
+class DemandView(generics.GenericAPIView):
+    """A product's demand history from the ledger, by day or week, per warehouse or per location:
+    issues net of their reversals (a reversal counts at its issue's time); transfers and counts are
+    not demand. Only periods with demand are listed."""
+
+    permission_classes = [READ]
+    filter_backends = []
+    pagination_class = None
+
+    @extend_schema(parameters=[serializers.DemandQuerySerializer], responses={200: serializers.DemandSerializer})
+    def get(self, request):
+        query = serializers.DemandQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        asked = query.validated_data
+        place = asked["by"]
+        found = selectors.demand(
+            before=timezone.now(), period=asked["period"], per_location=place == "location", product=asked["product"],
+            warehouse=asked.get("warehouse"), location=asked.get("location"),
+        )
+        rows = sorted(({place: where, "period": day, "quantity": quantity}
+                       for (_, where), periods in found.items() for day, quantity in periods.items()),
+                      key=lambda row: (row["period"], row[place]))
+        return Response(serializers.DemandSerializer(
+            {"product": asked["product"], "period": asked["period"], "by": place, "rows": rows}).data)

@@ -4,6 +4,7 @@ from common.api.parsers import refuse_repeated
 from common.ids import MAX_ID
 
 from .models import Forecast, ForecastRun
+from .periods import DAY, WEEK
 
 
 def _id(help_text: str) -> serializers.IntegerField:
@@ -81,3 +82,28 @@ class ProductForecastSerializer(serializers.Serializer):
     run = ForecastRunSerializer()
     product = serializers.IntegerField()
     lines = ProductLineSerializer(many=True)
+
+
+class DemandQuerySerializer(_Query):
+    product = serializers.IntegerField(min_value=1, max_value=MAX_ID, help_text="The product.")
+    period = serializers.ChoiceField(choices=[WEEK, DAY], default=WEEK, help_text="Days, or weeks from Monday (default).")
+    by = serializers.ChoiceField(choices=["warehouse", "location"], default="warehouse",
+                                 help_text="Per warehouse (default) or per location.")
+    warehouse = _id("Only this warehouse's locations.")
+    location = _id("Only this location.")
+
+
+class DemandRowSerializer(serializers.Serializer):
+    """A period with demand: issues net of their reversals (a reversal counted at its issue's time)."""
+
+    warehouse = serializers.IntegerField(required=False, help_text="With `by=warehouse`.")
+    location = serializers.IntegerField(required=False, help_text="With `by=location`.")
+    period = serializers.DateField(help_text="The day, or the week's Monday.")
+    quantity = serializers.DecimalField(max_digits=24, decimal_places=3)
+
+
+class DemandSerializer(serializers.Serializer):
+    product = serializers.IntegerField()
+    period = serializers.CharField()
+    by = serializers.CharField()
+    rows = DemandRowSerializer(many=True, help_text="Periods with demand only, oldest first; a period not listed had none.")

@@ -128,3 +128,28 @@ def test_runs_are_listed_newest_first(planned, finance_client):
     runs = finance_client.get(RUNS).json()["results"]
     assert [run["id"] for run in runs] == sorted((run["id"] for run in runs), reverse=True)
     assert runs[0]["series"] == 3 and runs[0]["to_order"] == 2 and runs[0]["source"] == "command"
+
+
+def test_demand_history_by_day_and_location(post, product, bins, warehouse, finance_client):
+    monday = CUTOFF - timedelta(weeks=1)
+    post(kind="receipt", product=product.pk, location=bins[0].pk, quantity="100", occurred_at=at(monday, 6))
+    post(kind="transfer", product=product.pk, from_location=bins[0].pk, to_location=bins[1].pk, quantity="20",
+         occurred_at=at(monday, 7))
+    post(kind="issue", product=product.pk, location=bins[0].pk, quantity="3", occurred_at=at(monday))
+    post(kind="issue", product=product.pk, location=bins[1].pk, quantity="4", occurred_at=at(monday + timedelta(days=2)))
+    weekly = finance_client.get(f"/api/v1/forecasts/demand/?product={product.pk}").json()
+    assert weekly == {"product": product.pk, "period": "week", "by": "warehouse",
+                      "rows": [{"warehouse": warehouse.pk, "period": str(monday), "quantity": "7.000"}]}
+    daily = finance_client.get(f"/api/v1/forecasts/demand/?product={product.pk}&period=day&by=location").json()
+    assert daily["rows"] == [
+        {"location": bins[0].pk, "period": str(monday), "quantity": "3.000"},
+        {"location": bins[1].pk, "period": str(monday + timedelta(days=2)), "quantity": "4.000"},
+    ]
+    one = finance_client.get(f"/api/v1/forecasts/demand/?product={product.pk}&by=location&location={bins[1].pk}").json()
+    assert [row["quantity"] for row in one["rows"]] == ["4.000"]
+
+
+def test_demand_history_needs_a_product(finance_client, clerk_client):
+    response = finance_client.get("/api/v1/forecasts/demand/")
+    assert response.status_code == 400 and "product" in response.json()["errors"]
+    assert clerk_client.get("/api/v1/forecasts/demand/?product=1").status_code == 403
