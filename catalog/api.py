@@ -81,7 +81,7 @@ class LocationViewSet(CatalogViewSet):
         404: error_response("not_found", description="The product named is not there (`errors.product`)."),
         409: error_response("already_exists", description="The product has a lot of this code already."),
     }),
-    partial_update=extend_schema(responses={200: serializers.LotSerializer}),
+    partial_update=extend_schema(request=serializers.LotCorrectionSerializer, responses={200: serializers.LotSerializer}),
 )
 class LotViewSet(CatalogViewSet):
     """Lots of lot-tracked products, each with its stock now. Receipts make lots as they name them;

@@ -1,10 +1,12 @@
 import re
+from collections.abc import Mapping
 
 from django.core.validators import ProhibitNullCharactersValidator
 from rest_framework import serializers
 from rest_framework.validators import ProhibitSurrogateCharactersValidator
 
 from common.api.fields import ExistingRecordField
+from common.api.schema import closed
 from common.text import text_problem
 
 from . import services
@@ -139,6 +141,7 @@ class LotSerializer(ReadableTextSerializer):
     CODE_INVALID = f"A lot code is 1 to {MAX_LOT} printable ASCII characters, without spaces around them."
     NOT_TRACKED = "Product {sku} is not tracked by lot."
     FIXED = "A lot's {field} is fixed once it is saved; only its dates may change."
+    ONLY_DATES = "Only a lot's dates change once it is saved: send expires_on or manufactured_on alone."
     MADE_AFTER_EXPIRY = "A lot cannot be made after it expires."
 
     code = serializers.RegexField(LOT_CODE, max_length=MAX_LOT, error_messages={"invalid": CODE_INVALID})
@@ -157,11 +160,13 @@ class LotSerializer(ReadableTextSerializer):
         return lot.expired_on(self.context["today"])
 
     def to_internal_value(self, data):
-        if self.instance is not None:
-            stored = {"product": str(self.instance.product_id), "code": self.instance.code}
-            changed = [field for field, value in stored.items() if field in data and str(data[field]) != value]
-            if changed:
-                raise serializers.ValidationError({field: [self.FIXED.format(field=field)] for field in changed})
+        if self.instance is not None and isinstance(data, Mapping):
+            others = [field for field in data if field not in LotCorrectionSerializer.Meta.fields]
+            if others:
+                raise serializers.ValidationError({
+                    field: [self.FIXED.format(field=field) if field in ("product", "code") else self.ONLY_DATES]
+                    for field in others
+                })
         return super().to_internal_value(data)
 
     def validate_product(self, product: Product) -> Product:
@@ -175,6 +180,16 @@ class LotSerializer(ReadableTextSerializer):
         if made is not None and expires is not None and made > expires:
             raise serializers.ValidationError({"manufactured_on": [self.MADE_AFTER_EXPIRY]})
         return attrs
+
+
+@closed
+class LotCorrectionSerializer(serializers.ModelSerializer):
+    """A saved lot's dates, corrected: the only fields that change once it is saved (any other
+    field sent is a 400 naming it)."""
+
+    class Meta:
+        model = Lot
+        fields = ["expires_on", "manufactured_on"]
 
 
 def _optional_barcode(serializer: serializers.ModelSerializer, value: str | None) -> str | None:

@@ -89,10 +89,16 @@ _PERIOD_FIELDS = {
 
 
 class _Query(serializers.Serializer):
-    """Query parameters: one given twice is a 400 naming it."""
+    """Query parameters: one given twice, or given empty (DRF would take it for not given; the
+    schema does not), is a 400 naming it."""
+
+    EMPTY = "Give a value, or leave the parameter out."
 
     def to_internal_value(self, data):
         refuse_repeated(data, set(self.fields))
+        empty = [name for name in self.fields if data.get(name) == ""]
+        if empty:
+            raise serializers.ValidationError({name: [self.EMPTY] for name in empty})
         return super().to_internal_value(data)
 
 

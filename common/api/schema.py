@@ -63,6 +63,10 @@ ERROR_EXAMPLES: dict[str, tuple[int, str, dict]] = {
         "code": "inactive_location",
         "detail": "Location MAIN/A-01 is inactive (or its warehouse is); it takes no new movements.", "location": 3,
     }),
+    "gs1_invalid": (400, "The scanned GS1 string is malformed", {
+        "code": "gs1_invalid", "detail": "AI (01) GTIN 09506000134353: bad check digit 3, expected 2.",
+        "errors": {"gs1": ["AI (01) GTIN 09506000134353: bad check digit 3, expected 2."]},
+    }),
     "not_authenticated": (401, "No credentials", {
         "code": "not_authenticated", "detail": "Authentication credentials were not provided.",
     }),
@@ -139,6 +143,12 @@ ERROR_EXAMPLES: dict[str, tuple[int, str, dict]] = {
         "code": "lot_dates_differ",
         "detail": "Lot L-2311 of MILK-1L has expires_on 2026-11-30, not 2026-12-30; correct the lot first if it is wrong.",
         "lot": 7, "lot_code": "L-2311", "field": "expires_on", "recorded": "2026-11-30", "given": "2026-12-30",
+    }),
+    "gtin_ambiguous": (409, "Two products have the scanned GTIN", {
+        "code": "gtin_ambiguous",
+        "detail": "GTIN 00036000291452 is the barcode of more than one product (SOAP-1, SOAP-2); keep it on one.",
+        "errors": {"gs1": ["GTIN 00036000291452 is the barcode of more than one product (SOAP-1, SOAP-2); keep it on one."]},
+        "gtin": "00036000291452", "products": [4, 9],
     }),
     "period_already_closed": (409, "Closed through that date already", {
         "code": "period_already_closed",

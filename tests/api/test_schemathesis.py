@@ -27,7 +27,8 @@ results); no check is turned off:
   rules over two fields (a transfer's two locations differ; ``stock/as-of/`` takes at most one of
   ``position`` and ``recorded_at``; a report's period runs forward, ``to`` after ``from``; a period
   close's date is before today; an export's ``after`` is not past its ``upto``; a category's
-  ``parent`` is neither itself nor one of its descendants, read from the live server; a batch's items
+  ``parent`` is neither itself nor one of its descendants, read from the live server; a lot is
+  made for a product tracked by lot and not after it expires, its stored dates read from the server; a batch's items
   carry keys of their own, different ones, or the batch one ``Idempotency-Key`` header), and a body ``idempotency_key``'s printable characters past U+FFFF
   (schemathesis takes no such character in a pattern, so the schema states the rule for the Basic
   Multilingual Plane);
@@ -82,6 +83,7 @@ CONFIGURED = {
     "rules a schema cannot state": "generated valid data keeps them (a transfer's two locations differ; "
     "stock/as-of/ takes at most one of position and recorded_at; a report's to is after its from; a close's through is before today; "
     "an export's after is not past its upto; a category's parent is neither itself nor a descendant (read from the server); "
+    "a lot is made for a product tracked by lot, and not made after it expires (read from the server); "
     "a batch's items carry different keys of their own or the batch one header key; a body idempotency_key is printable past U+FFFF too)",
     "negative_data_rejection refusals": "413, 414 and 431 (a request past the server's limits) count as refusing invalid data",
     "negative_data_rejection": "a schema-violating body the API reads as a valid one (a decimal or text sent as a "
@@ -177,6 +179,8 @@ def keeps_rules_a_schema_cannot_state(context, case) -> bool:
         return _after_not_past_upto(case.query or {})
     if label in ("POST /api/v1/ledger/closes/", "POST /api/v1/ledger/closes/reopen/"):
         return _before_today(body.get("through"))
+    if label in ("POST /api/v1/lots/", "PATCH /api/v1/lots/{id}/"):
+        return _a_lot_as_it_may_be(case, body)
     return True
 
 
@@ -201,6 +205,30 @@ def _makes_a_cycle(case) -> bool:
             return False
         parent = answer.json().get("parent")
     return False
+
+
+def _a_lot_as_it_may_be(case, body: dict) -> bool:
+    """A lot is made for a product tracked by lot, and not made after it expires (its stored dates
+    count where a PATCH gives only one): rules over the data, read from the live server."""
+    server = _live["server"]
+
+    def read(path: str) -> dict:
+        answer = requests.get(f"{server.url}/api/v1/{path}", timeout=REQUEST_TIMEOUT,
+                              headers={"Authorization": f"Token {server.tokens['manager']}"})
+        return answer.json() if answer.status_code == 200 else {}
+
+    dates = {}
+    own = (case.path_parameters or {}).get("id")
+    if own is not None and str(own).isdigit():
+        dates = read(f"lots/{own}/")
+    elif isinstance(body.get("product"), int) and read(f"products/{body['product']}/").get("tracking", "lot") != "lot":
+        return False  # (a product that is not there is a 404 for the API to give)
+    dates = {name: body.get(name, dates.get(name)) for name in ("manufactured_on", "expires_on")}
+    try:
+        made, expires = (date.fromisoformat(dates[name]) for name in ("manufactured_on", "expires_on"))
+    except (TypeError, ValueError):
+        return True
+    return made <= expires
 
 
 def _after_not_past_upto(query: dict) -> bool:

@@ -100,10 +100,12 @@ class TestCorrecting:
         lot.refresh_from_db()
         assert (lot.product_id, lot.code, lot.expires_on) == (milk.pk, "L-1", None)
 
-    def test_the_same_code_again_is_no_change(self, manager_client, milk):
+    def test_only_the_dates_are_sent_to_correct_a_lot(self, manager_client, milk):
         lot = Lot.objects.create(product=milk, code="L-1")
-        response = manager_client.patch(f"{LOTS}{lot.pk}/", {"code": "L-1", "product": milk.pk, "expires_on": "2027-06-30"})
-        assert response.status_code == 200, response.json()
+        response = manager_client.patch(f"{LOTS}{lot.pk}/", {"code": "L-1", "sku": "MILK-1L", "expires_on": "2027-06-30"})
+        assert response.status_code == 400
+        assert response.json()["errors"] == {"code": [LotSerializer.FIXED.format(field="code")], "sku": [LotSerializer.ONLY_DATES]}
+        assert manager_client.patch(f"{LOTS}{lot.pk}/", False).status_code == 400  # not an object
 
     def test_a_correction_keeps_made_before_expiry(self, manager_client, milk):
         lot = Lot.objects.create(product=milk, code="L-1", manufactured_on=TODAY)

@@ -123,7 +123,10 @@ class TestScope:
         response = auditor_client.get(EXPIRY, {name: 999999})
         assert response.status_code == 404 and set(response.json()["errors"]) == {name}
 
-    @pytest.mark.parametrize("query", [{"within_days": "-1"}, {"within_days": "3651"}, {"within_days": "x"}, {"product": "0"}])
+    @pytest.mark.parametrize("query", [
+        {"within_days": "-1"}, {"within_days": "3651"}, {"within_days": "x"}, {"product": "0"}, {"within_days": ""},
+        {"warehouse": ""},
+    ])
     def test_a_parameter_it_cannot_use_is_a_400_naming_it(self, auditor_client, query):
         response = auditor_client.get(EXPIRY, query)
         assert response.status_code == 400 and set(response.json()["errors"]) == set(query)

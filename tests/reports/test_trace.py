@@ -118,9 +118,10 @@ class TestTrace:
         response = auditor_client.get("/api/v1/lots/999999/trace/")
         assert response.status_code == 404 and response.json()["errors"] == {"lot": ["No lot with id 999999."]}
 
-    def test_a_position_it_cannot_use_is_a_400(self, auditor_client, milk):
+    @pytest.mark.parametrize("position", ["-1", "", "x"])
+    def test_a_position_it_cannot_use_is_a_400(self, auditor_client, milk, position):
         lot = Lot.objects.create(product=milk, code="NEW")
-        response = auditor_client.get(trace_url(lot), {"position": "-1"})
+        response = auditor_client.get(trace_url(lot), {"position": position})
         assert response.status_code == 400 and set(response.json()["errors"]) == {"position"}
 
 
