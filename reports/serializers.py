@@ -363,15 +363,11 @@ class LotHereSerializer(serializers.Serializer):
     quantity = serializers.DecimalField(**FIGURE)
 
 
-class LotTraceSerializer(serializers.Serializer):
-    """The lot, every movement of it in ledger order, and where it is on hand now."""
+class LotTraceSerializer(ProductFields):
+    """The lot (and its product), every movement of it in ledger order, and where it is on hand now."""
 
     lot = serializers.IntegerField()
     lot_code = serializers.CharField()
-    product = serializers.IntegerField()
-    sku = serializers.CharField()
-    name = serializers.CharField()
-    unit = serializers.CharField()
     expires_on = serializers.DateField(allow_null=True)
     manufactured_on = serializers.DateField(allow_null=True)
     position = serializers.IntegerField(help_text="The ledger position read up to (record time).")
