@@ -574,13 +574,15 @@ class AutoSchema(openapi.AutoSchema):
             elif type(field) in TEXT_FIELDS or hasattr(field, "multiline"):
                 schema["pattern"] = _text_pattern(field)
         # DRF's decimal as a string: drf-spectacular's pattern takes a sign, an empty string and more
-        # whole digits than the bounds allow; a non-negative field bounded by nines is exact here.
+        # whole digits than the bounds allow; a non-negative (or positive) field bounded by nines is exact here.
         if (
             isinstance(field, serializers.DecimalField) and schema.get("type") == "string" and "pattern" in schema
-            and field.min_value is not None and field.min_value == 0 and field.max_value is not None
+            and field.min_value is not None and field.max_value is not None
+            and Decimal(field.min_value) in (0, Decimal(1).scaleb(-field.decimal_places))
         ):
+            # a least value of one unit of the last place (a pack size of 0.001) is "greater than zero"
             try:
-                exact = decimal_string(Decimal(field.max_value), field.decimal_places)
+                exact = decimal_string(Decimal(field.max_value), field.decimal_places, zero=field.min_value == 0)
             except AssertionError:
                 return schema
             schema["pattern"] = exact["pattern"]
