@@ -3,6 +3,7 @@
 Products and locations that a movement refers to are never deleted (the ledger protects them);
 they are deactivated, and the ledger refuses new movements for inactive ones.
 """
+import re
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
@@ -162,13 +163,20 @@ class Location(models.Model):
         return f"{self.warehouse.code}/{self.code}"
 
 
+MAX_LOT = 64
+# The codes a lot may have: printable ASCII (what a GS1 label's AI 10 can carry, and more), no spaces
+# around. The API's lot fields and every movement naming a lot read them by this.
+LOT_CODE = re.compile(rf"[!-~](?:[ -~]{{0,{MAX_LOT - 2}}}[!-~])?")
+LOT_CODE_RULE = f"A lot code is 1 to {MAX_LOT} printable ASCII characters, without spaces around them."
+
+
 class Lot(models.Model):
     """A lot (batch) of one lot-tracked product: its code is unique within the product. Made by the
     first receipt (or count) that names it, or beforehand through the API and admin; never deleted
     once a movement names it (the ledger protects it)."""
 
     product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="lots", db_index=False)
-    code = models.CharField(max_length=64, validators=[ReadableText()])
+    code = models.CharField(max_length=MAX_LOT, validators=[ReadableText()])
     expires_on = models.DateField(null=True, blank=True, help_text="The last day it may be used.")
     manufactured_on = models.DateField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -1,4 +1,3 @@
-import re
 from collections.abc import Mapping
 
 from django.core.validators import ProhibitNullCharactersValidator
@@ -11,7 +10,7 @@ from common.text import text_problem
 
 from . import services
 from .lots import ON_HAND, books_today
-from .models import Category, Location, Lot, Product, Tracking, Warehouse
+from .models import LOT_CODE, LOT_CODE_RULE, MAX_LOT, Category, Location, Lot, Product, Tracking, Warehouse
 
 
 class ReadableCharField(serializers.CharField):
@@ -128,23 +127,19 @@ class LocationSerializer(HistoryGuardedSerializer):
         return _optional_barcode(self, value)
 
 
-MAX_LOT = 64
-# The codes a movement can name (``ledger.parsing.LOT_CODE``): printable ASCII, no spaces around
-# (the field trims them, as every text field here does).
-LOT_CODE = re.compile(rf"^[!-~](?:[ -~]{{0,{MAX_LOT - 2}}}[!-~])?$")
 
 
 class LotSerializer(ReadableTextSerializer):
     """A lot and what it holds now. Made for a lot-tracked product; its product and code are fixed
     once saved (movements name it by them), its dates may be corrected."""
 
-    CODE_INVALID = f"A lot code is 1 to {MAX_LOT} printable ASCII characters, without spaces around them."
+    CODE_INVALID = LOT_CODE_RULE
     NOT_TRACKED = "Product {sku} is not tracked by lot."
     FIXED = "A lot's {field} is fixed once it is saved; only its dates may change."
     ONLY_DATES = "Only a lot's dates change once it is saved: send expires_on or manufactured_on alone."
     MADE_AFTER_EXPIRY = "A lot cannot be made after it expires."
 
-    code = serializers.RegexField(LOT_CODE, max_length=MAX_LOT, error_messages={"invalid": CODE_INVALID})
+    code = serializers.RegexField(rf"^{LOT_CODE.pattern}$", max_length=MAX_LOT, error_messages={"invalid": CODE_INVALID})
     sku = serializers.CharField(source="product.sku", read_only=True)
     on_hand = serializers.DecimalField(**ON_HAND, read_only=True, help_text="Its stock now, over every location.")
     expired = serializers.SerializerMethodField(help_text="Past its expiry date, today in the books' time zone.")

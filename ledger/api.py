@@ -10,6 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.permissions import HasPermission
+from catalog.models import LOT_CODE, MAX_LOT
 from common.api.pagination import CursorPagination
 from common.api.parsers import refuse_repeated
 from common.api.schema import (
@@ -31,8 +32,7 @@ from .filters import MovementFilter
 from .models import Movement, PeriodClose
 from .parsing import (
     FIELDS_BY_KIND,
-    LOT_CODE,
-    MAX_LOT,
+    MAX_GS1,
     MAX_KEY,
     REQUIRED_BY_KIND,
     keyed_batch,
@@ -77,6 +77,7 @@ _INPUT_SCHEMAS = {
     },
     "reference": {"type": "string", "maxLength": 64, "pattern": r"^[^\x00-\x1f\x7f-\x9f]*$"},
     "lot": {"type": "string", "minLength": 1, "maxLength": MAX_LOT, "pattern": f"^{LOT_CODE.pattern}$"},
+    "gs1": {"type": "string", "minLength": 1, "maxLength": MAX_GS1, "pattern": r"^[\x1d -~]+$"},
     "reason": {"type": "string", "maxLength": 1000, "pattern": r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$"},
     "idempotency_key": {
         **printable_text(MAX_KEY),
@@ -84,9 +85,16 @@ _INPUT_SCHEMAS = {
         "and batches under one key use the Idempotency-Key header.",
     },
 }
+# A receipt or issue may give its product and quantity in a scanned GS1 string instead.
+_SCANNABLE = {"product", "quantity"}
 MOVEMENT_INPUT = variants(
     serializers.MovementInputSerializer, discriminator="kind", component_name="MovementInput",
-    fields=FIELDS_BY_KIND, required=REQUIRED_BY_KIND, schemas=_INPUT_SCHEMAS,
+    fields=FIELDS_BY_KIND,
+    required={
+        kind: [field for field in fields if not ("gs1" in FIELDS_BY_KIND[kind] and field in _SCANNABLE)]
+        for kind, fields in REQUIRED_BY_KIND.items()
+    },
+    schemas=_INPUT_SCHEMAS,
 )
 # Ids in the examples are those seed_demo creates (BOLT-M8 is product 1, MAIN/RECV location 1,
 # MAIN/A-01 location 2, MAIN/A-02 location 3), so that each example posts on the demo data.

@@ -3,7 +3,9 @@
 The file is UTF-8 text (a byte-order mark is allowed). Its first line is a header naming the
 columns, in any order, each at most once: ``kind``, ``sku``, ``location`` or ``from_location`` and
 ``to_location`` as ``WAREHOUSE/CODE``, ``quantity``, ``counted_quantity``, ``unit_cost``,
-``occurred_at``, ``reference``, ``reason``, ``idempotency_key`` (optional). Every row has exactly
+``occurred_at``, ``reference``, ``reason``, ``idempotency_key`` (optional), and for products tracked
+by lot ``lot``, ``expires_on`` and ``manufactured_on`` (dates, YYYY-MM-DD; an issue or transfer
+with no lot is allocated first-expiring-first, as over the API). Every row has exactly
 as many values as the header has columns (quote a value that holds a comma); blank lines are
 skipped. Every row is checked before anything is posted, and every bad row is reported with its
 line; a file that cannot be read as CSV is refused with the line where reading stopped.
@@ -47,14 +49,14 @@ from catalog.models import Location, Product
 from common.errors import DomainError
 
 from .errors import MovementInvalid
-from .parsing import NewMovement, parse_movement
+from .parsing import LOT_DATES, NewMovement, parse_movement
 from .quantities import decimal_text
 from .services import MAX_BATCH, movements_post
 
 LOCATION_COLUMNS = ("location", "from_location", "to_location")
 KNOWN_COLUMNS = {
     "kind", "sku", *LOCATION_COLUMNS, "quantity", "counted_quantity", "unit_cost",
-    "occurred_at", "reference", "reason", "idempotency_key",
+    "occurred_at", "reference", "reason", "idempotency_key", "lot", *LOT_DATES,
 }
 KEY_PREFIX = "csv"
 KEY_LABEL = 48  # characters of the import name shown in a key; the digest covers all of it
@@ -259,6 +261,9 @@ def _content(movement: NewMovement) -> str:
               for v in (movement.quantity, movement.counted_quantity, movement.unit_cost)),
             movement.occurred_at.isoformat() if movement.occurred_at else None,
             movement.reference, movement.reason,
+            # a row naming no lot keeps the key it had before lots
+            *([movement.lot, *(str(day) if day else None for day in (movement.expires_on, movement.manufactured_on))]
+              if movement.lot or movement.expires_on or movement.manufactured_on else []),
         ],
         separators=(",", ":"),
     )

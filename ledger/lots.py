@@ -94,10 +94,13 @@ def refuse_wrong_lot(movement, product_id: int, lot: LotFacts, occurred_at: date
         raise LotExpired(lot_id=lot.id, code=lot.code, sku=sku, expires_on=lot.expires_on)
 
 
-def fefo_candidates(product_id: int, location_id: int, occurred_at: datetime) -> tuple[LotFacts, ...]:
+def fefo_candidates(
+    product_id: int, location_id: int, occurred_at: datetime, *, arriving: Iterable[LotFacts] = (),
+) -> tuple[LotFacts, ...]:
     """The lots an issue or transfer naming none may take from, in the order to take them: with
-    stock at the location, not expired on its business date, first-expiring first (no expiry last),
-    then first received. Read without locks: the balances that count are the locked ones."""
+    stock at the location, or ``arriving`` there earlier in the same posting, not expired on its
+    business date, first-expiring first (no expiry last), then first received. Read without locks:
+    the balances that count are the locked ones."""
     day = business_day(occurred_at)
     stock, lot, ledger = StockLevel._meta.db_table, Lot._meta.db_table, Movement._meta.db_table
     sql = (
@@ -109,7 +112,14 @@ def fefo_candidates(product_id: int, location_id: int, occurred_at: datetime) ->
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, [product_id, location_id, connection.ops.adapt_datefield_value(day)])
-        return tuple(LotFacts(pk, code, _date(expires)) for pk, code, expires in cursor.fetchall())
+        found = [LotFacts(pk, code, _date(expires)) for pk, code, expires in cursor.fetchall()]
+    known = {candidate.id for candidate in found}
+    for candidate in arriving:  # received after every lot already there: last among equal expiries
+        if candidate.id not in known and not candidate.expired_on(day):
+            known.add(candidate.id)
+            found.append(candidate)
+    # sorted() is stable: first received stays first among lots of one expiry
+    return tuple(sorted(found, key=lambda candidate: (candidate.expires_on is None, candidate.expires_on or day)))
 
 
 def _read(keys: set[tuple[int, str]]) -> dict[tuple[int, str], LotFacts]:

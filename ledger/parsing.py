@@ -14,19 +14,18 @@ from datetime import timezone as dt_timezone
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
+from catalog.gs1 import parse_gs1, product_for_gtin
+from catalog.models import LOT_CODE, LOT_CODE_RULE
 from common.ids import MAX_ID
 from common.text import text_problem
 
-from .errors import MovementInvalid
+from .errors import MovementInvalid, RecordNotFound
 from .models import MovementKind
 from .quantities import MAX_QUANTITY, MAX_UNIT_COST, MONEY_PLACES, QUANTITY_PLACES, decimal_text, parse_decimal
 
 MAX_REFERENCE = 64
 MAX_REASON = 1000
 MAX_KEY = 128
-MAX_LOT = 64
-# What a GS1 label can carry as a lot (AI 10 takes a subset of it), and what fits a column.
-LOT_CODE = re.compile(rf"[!-~](?:[ -~]{{0,{MAX_LOT - 2}}}[!-~])?")
 # Business times the ledger accepts: from the Unix epoch (older history belongs in an opening
 # balance) to a small clock skew into the future.
 EARLIEST_OCCURRED_AT = datetime(1970, 1, 1, tzinfo=dt_timezone.utc)
@@ -37,8 +36,8 @@ _COMMON = {"kind", "product", "occurred_at", "reference", "reason", "idempotency
 # What makes a lot on its first receipt (or count): its dates.
 LOT_DATES = ("expires_on", "manufactured_on")
 FIELDS_BY_KIND = {
-    MovementKind.RECEIPT: _COMMON | {"location", "quantity", "unit_cost", *LOT_DATES},
-    MovementKind.ISSUE: _COMMON | {"location", "quantity"},
+    MovementKind.RECEIPT: _COMMON | {"location", "quantity", "unit_cost", *LOT_DATES, "gs1"},
+    MovementKind.ISSUE: _COMMON | {"location", "quantity", "gs1"},
     MovementKind.TRANSFER: _COMMON | {"from_location", "to_location", "quantity"},
     MovementKind.COUNT: _COMMON | {"location", "counted_quantity", *LOT_DATES},
 }
@@ -150,6 +149,41 @@ def parse_occurred_at(raw, errors, now: datetime) -> datetime | None:
     return value
 
 
+# What a GS1 string gives, by the field it stands for: the product (by its GTIN), the lot, its dates
+# (a receipt's), and the quantity (AI 37, a count of trade items).
+_SCANNED = ("product", "lot", *LOT_DATES, "quantity")
+MAX_GS1 = 512  # a DataMatrix holds more, but no label for one item does
+GS1_TEXT = re.compile(rf"[\x1d -~]{{1,{MAX_GS1}}}")
+
+
+def _scanned(data: dict, kind: MovementKind) -> dict:
+    """A receipt or issue that gives a scanned GS1 element string instead of its product, lot,
+    dates and quantity: those fields, read from it (``catalog.gs1``; a malformed string is a 400
+    ``gs1_invalid``). A field given both ways is refused; the quantity may come from the body where
+    the label has no count."""
+    raw = data["gs1"]
+    if not isinstance(raw, str) or not GS1_TEXT.fullmatch(raw):
+        raise MovementInvalid({"gs1": [
+            f"A GS1 element string is 1 to {MAX_GS1} printable ASCII characters (FNC1 as GS), e.g. ]C10109506000134352109F3."
+        ]})
+    scan = parse_gs1(raw)
+    product = product_for_gtin(scan.gtin)
+    if product is None:
+        raise RecordNotFound({"gs1": [f"No product has the barcode GTIN {scan.gtin}."]})
+    read = {
+        "product": product.pk, "lot": scan.lot,
+        "expires_on": scan.expires_on.isoformat() if scan.expires_on and kind == MovementKind.RECEIPT else None,
+        "manufactured_on": scan.manufactured_on.isoformat() if scan.manufactured_on and kind == MovementKind.RECEIPT else None,
+        "quantity": decimal_text(scan.count) if scan.count is not None else None,
+    }
+    twice = {field: ["Given by the GS1 string too; send one or the other."]
+             for field in _SCANNED if read[field] is not None and data.get(field) is not None}
+    if twice:
+        raise MovementInvalid(twice)
+    rest = {name: value for name, value in data.items() if name != "gs1"}
+    return {**rest, **{field: value for field, value in read.items() if value is not None}}
+
+
 def _lot_fields(data: dict, errors: dict, allowed: set[str]) -> dict:
     """The lot a movement names (its code) and, for one it may make, the lot's dates."""
     values = {}
@@ -158,7 +192,7 @@ def _lot_fields(data: dict, errors: dict, allowed: set[str]) -> dict:
         if isinstance(code, str) and LOT_CODE.fullmatch(code):
             values["lot"] = code
         else:
-            errors["lot"] = [f"A lot code is 1 to {MAX_LOT} printable ASCII characters, without spaces around them."]
+            errors["lot"] = [LOT_CODE_RULE]
     for field in LOT_DATES:
         raw = data.get(field)
         if raw is None or field not in allowed:
@@ -199,6 +233,8 @@ def parse_movement(data, *, idempotency_key: str | None = None) -> NewMovement:
         choices = ", ".join(POSTABLE_KINDS)
         raise MovementInvalid({"kind": [f"{kind!r} is not a movement kind; use one of {choices}."]})
     kind = MovementKind(kind)
+    if data.get("gs1") is not None and "gs1" in FIELDS_BY_KIND[kind]:
+        data = _scanned(data, kind)
     for field in sorted(set(data) - FIELDS_BY_KIND[kind]):
         errors[field] = [f"Unknown field for a {kind.value}."]
     for field in REQUIRED_BY_KIND[kind]:

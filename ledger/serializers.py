@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from rest_framework import serializers
 
-from catalog.models import MONEY, QUANTITY
+from catalog.models import MAX_LOT, MONEY, QUANTITY
 from common.ids import MAX_ID
 
 from catalog.serializers import ReadableCharField
@@ -14,7 +14,7 @@ from catalog.serializers import ReadableCharField
 from .closes import CLOSE_PROBLEM_CODES
 from .legs import placed_legs
 from .models import Movement, MovementKind, PeriodClose
-from .parsing import MAX_KEY, MAX_LOT, MAX_REASON, MAX_REFERENCE, POSTABLE_KINDS
+from .parsing import MAX_KEY, MAX_REASON, MAX_REFERENCE, POSTABLE_KINDS
 from .selectors import recorded_up_to
 from .verification import PROBLEM_CODES, SAVED_HEAD_FORMAT, SAVED_HEAD_PATTERN, SavedHead
 
@@ -147,6 +147,11 @@ class MovementInputSerializer(serializers.Serializer):
         required=False, help_text="Receipt or count: the lot's expiry date (the last day it may be used)."
     )
     manufactured_on = serializers.DateField(required=False, help_text="Receipt or count: the lot's manufacturing date.")
+    gs1 = serializers.CharField(
+        required=False, help_text="Receipt or issue: a scanned GS1 element string (FNC1 as the GS character, or the "
+        "parentheses form; ]C1, ]d2, ]Q3 allowed) instead of product (AI 01, the GTIN matched to its barcode), lot (10), "
+        "expires_on (17), manufactured_on (11) and quantity (37; else give quantity).",
+    )
 
 
 class BatchInputSerializer(serializers.Serializer):

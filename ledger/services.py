@@ -367,11 +367,15 @@ def _place_lots(intents: list[_Intent], facts: CatalogFacts, batch: bool) -> lis
                 wanted.append((intent.product_id, intent.movement))
     named = lots.named_lots(wanted) if wanted else {}
     placed = []
+    arriving: dict[tuple[int, int], list[LotFacts]] = {}  # lots this posting names, by product and location
     for intent in intents:
         if intent.original is not None or not facts.products[intent.product_id].tracked:
             placed.append(intent)
         elif intent.movement.lot is None:
-            candidates = lots.fefo_candidates(intent.product_id, intent.location_id, intent.occurred_at)
+            candidates = lots.fefo_candidates(
+                intent.product_id, intent.location_id, intent.occurred_at,
+                arriving=arriving.get((intent.product_id, intent.location_id), ()),
+            )
             placed.append(replace(intent, candidates=candidates))
         else:
             lot = named.get((intent.product_id, intent.movement.lot))
@@ -382,6 +386,8 @@ def _place_lots(intents: list[_Intent], facts: CatalogFacts, batch: bool) -> lis
             except DomainError as refusal:
                 raise _naming_item(refusal, intent.index, batch) from None
             placed.append(replace(intent, lot_id=lot.id, lot=lot))
+            for placed_leg in intent.legs:  # a later issue in the posting may be allocated from it
+                arriving.setdefault((intent.product_id, placed_leg.key.location), []).append(lot)
     return placed
 
 

@@ -84,6 +84,8 @@ CONFIGURED = {
     "stock/as-of/ takes at most one of position and recorded_at; a report's to is after its from; a close's through is before today; "
     "an export's after is not past its upto; a category's parent is neither itself nor a descendant (read from the server); "
     "a lot is made for a product tracked by lot, and not made after it expires (read from the server); "
+    "a movement names a lot for a product tracked by lot (a receipt or count always) and none for another, and gives "
+    "its product and quantity rather than a scanned GS1 string (read from the server); "
     "a batch's items carry different keys of their own or the batch one header key; a body idempotency_key is printable past U+FFFF too)",
     "negative_data_rejection refusals": "413, 414 and 431 (a request past the server's limits) count as refusing invalid data",
     "negative_data_rejection": "a schema-violating body the API reads as a valid one (a decimal or text sent as a "
@@ -156,15 +158,17 @@ def keeps_rules_a_schema_cannot_state(context, case) -> bool:
         return True
     label = case.operation.label
     body = case.body if isinstance(case.body, dict) else {}
-    if label in ("POST /api/v1/movements/", "POST /api/v1/movements/{position}/reverse/"):
+    if label == "POST /api/v1/movements/{position}/reverse/":
         return not (_same_bins(body) or _unprintable_key(body))
+    if label == "POST /api/v1/movements/":
+        return not (_same_bins(body) or _unprintable_key(body)) and _lots_as_the_product_takes(body)
     if label == "POST /api/v1/movements/batch/":
         items = body.get("movements") if isinstance(body.get("movements"), list) else []
         keys = [item.get("idempotency_key") for item in items if isinstance(item, dict)]
         keys = [key for key in keys if key]
         header_key = (case.headers or {}).get("Idempotency-Key", "").strip()
         return not (
-            any(_same_bins(item) or _unprintable_key(item) for item in items)
+            any(_same_bins(item) or _unprintable_key(item) or not _lots_as_the_product_takes(item) for item in items)
             or len(keys) != len(set(keys))  # each item's key is its own
             or (header_key and keys)  # one header key for the batch, or a key per item
         )
@@ -205,6 +209,40 @@ def _makes_a_cycle(case) -> bool:
             return False
         parent = answer.json().get("parent")
     return False
+
+
+_TRACKING: dict[tuple[str, int], str | None] = {}  # (server, product id): its tracking, read once
+
+
+def _lots_as_the_product_takes(movement) -> bool:
+    """A movement names a lot for a product tracked by lot (a receipt or count always) and never for
+    another, with a lot made no later than it expires; and gives its product and quantity rather than
+    a scanned GS1 string (whose check digits and GTIN a schema cannot state): rules over the fields and
+    the catalog, read from the live server."""
+    if not isinstance(movement, dict):
+        return True
+    if movement.get("gs1") is not None:
+        return False
+    kind, product = movement.get("kind"), movement.get("product")
+    if kind in ("receipt", "issue") and (product is None or movement.get("quantity") is None):
+        return False
+    if not isinstance(product, int) or isinstance(product, bool):
+        return True
+    server = _live["server"]
+    if (server.url, product) not in _TRACKING:
+        answer = requests.get(f"{server.url}/api/v1/products/{product}/", timeout=REQUEST_TIMEOUT,
+                              headers={"Authorization": f"Token {server.tokens['manager']}"})
+        _TRACKING[server.url, product] = answer.json().get("tracking") if answer.status_code == 200 else None
+    tracking = _TRACKING[server.url, product]
+    named = [name for name in ("lot", "expires_on", "manufactured_on") if movement.get(name) is not None]
+    if tracking == "none" and named:
+        return False
+    if tracking == "lot" and kind in ("receipt", "count") and movement.get("lot") is None:
+        return False
+    try:
+        return date.fromisoformat(movement["manufactured_on"]) <= date.fromisoformat(movement["expires_on"])
+    except (KeyError, TypeError, ValueError):
+        return True
 
 
 def _a_lot_as_it_may_be(case, body: dict) -> bool:

@@ -290,3 +290,24 @@ def test_a_directory_is_refused(tmp_path, clerk, db, capsys):
     with pytest.raises(CommandError, match=re.escape(FILE_REFUSED)):
         run(str(tmp_path), clerk)
     assert capsys.readouterr().err == f"{str(tmp_path)!r} is a directory, not a CSV file.\n"
+
+
+def test_an_import_carries_lots_and_their_expiry(csv_file, clerk, bins, capsys):
+    from catalog.models import Lot, Tracking
+    from tests.factories import ProductFactory
+
+    ProductFactory(sku="MILK-1L", tracking=Tracking.LOT)
+    header = "kind,sku,location,quantity,lot,expires_on,reference\n"
+    path = csv_file(
+        "receipt,MILK-1L,MAIN/A-01,5,L-1,2031-01-31,PO-1",
+        "receipt,MILK-1L,MAIN/A-01,5,L-2,2030-06-30,PO-2",
+        "issue,MILK-1L,MAIN/A-01,7,,,SO-1",
+        header=header,
+    )
+    run(path, clerk)
+    assert "3 rows: 3 posted" in capsys.readouterr().out
+    assert Lot.objects.get(code="L-2").expires_on.isoformat() == "2030-06-30"
+    issued = Movement.objects.filter(kind="issue").order_by("position")
+    assert [(event.lot.code, event.quantity) for event in issued] == [("L-2", 5), ("L-1", 2)]
+    run(path, clerk)  # a rerun posts nothing twice, the split issue included
+    assert "3 rows: 0 posted" in capsys.readouterr().out and Movement.objects.count() == 4

@@ -234,3 +234,51 @@ def test_expiry_is_judged_on_the_movements_business_day(post, clerk, milk, bins)
     with pytest.raises(InsufficientStock):
         movement_post(user=clerk, movement=_issue(milk, bins[0], 1))
     assert post(**issue_body(milk, bins[0], 1, occurred_at=yesterday.isoformat())).lot.code == "Y"
+
+
+class TestScannedGS1:
+    """A receipt or issue may give the scanned string instead of product, lot, dates and quantity."""
+
+    GTIN = "09506000134352"
+
+    @pytest.fixture
+    def scanned_milk(self, db):
+        return ProductFactory(sku="MILK-GS1", tracking=Tracking.LOT, barcode="9506000134352")  # its EAN-13
+
+    @pytest.mark.parametrize("text", [
+        f"]C101{GTIN}10L-77\x1d17270331\x1d3712",
+        f"(01){GTIN}(10)L-77(17)270331(37)12",
+        f"01{GTIN}17270331\x1d10L-77\x1d3712",
+    ])
+    def test_a_receipt_reads_product_lot_expiry_and_count(self, clerk_client, scanned_milk, bins, text):
+        body = {"kind": "receipt", "location": bins[0].pk, "gs1": text}
+        response = clerk_client.post(MOVEMENTS, body, format="json")
+        assert response.status_code == 201, response.json()
+        event = response.json()
+        assert (event["product"], event["lot_code"], event["quantity"]) == (scanned_milk.pk, "L-77", "12.000")
+        assert Lot.objects.get(code="L-77").expires_on.isoformat() == "2027-03-31"
+
+    def test_an_issue_scans_its_lot_and_takes_the_quantity_from_the_body(self, clerk_client, post, scanned_milk, bins):
+        receive(post, scanned_milk, bins[0], 5, "L-77")
+        receive(post, scanned_milk, bins[0], 5, "L-78")
+        body = {"kind": "issue", "location": bins[0].pk, "quantity": "2", "gs1": f"01{self.GTIN}10L-78"}
+        response = clerk_client.post(MOVEMENTS, body, format="json")
+        assert (response.status_code, response.json()["lot_code"]) == (201, "L-78")
+
+    @pytest.mark.parametrize("text, status, field", [
+        (f"01{GTIN[:-1]}3", 400, "gs1"),  # bad check digit
+        ("10L-77", 400, "gs1"),  # no GTIN
+        ("01095060001343521713", 400, "gs1"),  # a date cut short
+        ("0100000000000017", 404, "gs1"),  # a GTIN no product has
+        ("text\x00with nul", 400, "gs1"),
+    ])
+    def test_a_malformed_or_unknown_string_is_refused_naming_gs1(self, clerk_client, scanned_milk, bins, text, status, field):
+        response = clerk_client.post(MOVEMENTS, {"kind": "receipt", "location": bins[0].pk, "gs1": text}, format="json")
+        assert response.status_code == status, response.json()
+        assert set(response.json()["errors"]) == {field}
+        assert not Movement.objects.exists()
+
+    def test_a_field_given_both_ways_is_refused(self, clerk_client, scanned_milk, bins):
+        body = {"kind": "receipt", "location": bins[0].pk, "lot": "OTHER", "gs1": f"01{self.GTIN}10L-77\x1d3712"}
+        response = clerk_client.post(MOVEMENTS, body, format="json")
+        assert (response.status_code, list(response.json()["errors"])) == (400, ["lot"])
