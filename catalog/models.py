@@ -78,6 +78,21 @@ class Tracking(models.TextChoices):
     LOT = "lot", "by lot"
 
 
+class ValuationMethod(models.TextChoices):
+    """How a product's stock is valued from its receipts' costs (``valuation``)."""
+
+    AVERAGE = "average", "moving weighted average"
+    FIFO = "fifo", "FIFO"
+
+
+def default_valuation_method() -> str:
+    """A new product's method: ``WMS_VALUATION_METHOD`` (settings). Stored on the product, so a later
+    change of the setting re-values no product's past; changing a product's own method does."""
+    from django.conf import settings
+
+    return settings.VALUATION_METHOD
+
+
 class Product(models.Model):
     sku = models.CharField("SKU", max_length=64, unique=True, validators=[ReadableText()])
     name = models.CharField(max_length=200, validators=[ReadableText()])
@@ -107,6 +122,10 @@ class Product(models.Model):
         validators=[MinValueValidator(Decimal("0.001")), MaxValueValidator(MAX_QUANTITY)],
         help_text="It is ordered in multiples of this.",
     )
+    valuation_method = models.CharField(
+        max_length=8, choices=ValuationMethod.choices, default=default_valuation_method,
+        help_text="How its stock is valued: moving weighted average or FIFO, per warehouse. A change re-values its whole history.",
+    )
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -121,6 +140,9 @@ class Product(models.Model):
                 condition=Q(tracking__in=[t.value for t in Tracking]), name="product_tracking_known"
             ),
             models.CheckConstraint(condition=Q(pack_size__gt=0), name="product_pack_size_positive"),
+            models.CheckConstraint(
+                condition=Q(valuation_method__in=[m.value for m in ValuationMethod]), name="product_valuation_method_known"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "catalog",
     "ledger",
     "projections",
+    "valuation",  # beside the projections: it reads the ledger the same way
     "history",  # after the catalog: it adds the history to the catalog's admin pages
     "anchors",
     "reports",
