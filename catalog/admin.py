@@ -129,8 +129,10 @@ class CategoryAdmin(admin.ModelAdmin):
 
 @admin.register(Product)
 class ProductAdmin(HistoryGuardedAdmin):
-    list_display = ("sku", "name", "category", "unit", "tracking", "barcode", "unit_price", "reorder_point", "is_active")
-    list_filter = ("is_active", "tracking", "unit", "category")
+    list_display = (
+        "sku", "name", "category", "unit", "tracking", "valuation_method", "barcode", "unit_price", "reorder_point", "is_active",
+    )
+    list_filter = ("is_active", "tracking", "valuation_method", "unit", "category")
     search_fields = ("sku", "name", "barcode")
     list_select_related = ("category",)
     autocomplete_fields = ("category",)

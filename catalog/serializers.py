@@ -96,7 +96,7 @@ class ProductSerializer(HistoryGuardedSerializer):
     class Meta:
         model = Product
         fields = [
-            "id", "sku", "name", "category", "unit", "specification", "barcode", "tracking",
+            "id", "sku", "name", "category", "unit", "specification", "barcode", "tracking", "valuation_method",
             "unit_price", "reorder_point", "lead_time_days", "pack_size", "is_active", "created_at", "updated_at",
         ]
         read_only_fields = ["created_at", "updated_at"]

@@ -8,7 +8,6 @@ class ValuationConfig(AppConfig):
     def ready(self):
         from ledger.signals import movements_committed
 
-        from . import admin_panels  # noqa: F401  (the product's page shows its layers and value)
         from .tasks import schedule_catch_up
 
         movements_committed.connect(schedule_catch_up, dispatch_uid="valuation.schedule_catch_up")

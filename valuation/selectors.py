@@ -18,8 +18,8 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import Max, Q, Sum
+from django.db import connection, transaction
+from django.db.models import CharField, Max, Q, Sum
 from django.db.models.functions import TruncDay, TruncMonth, TruncWeek
 
 from catalog.models import Category, Location, Product, Warehouse
@@ -35,6 +35,18 @@ ZERO = Decimal(0)
 GROUPS = ("product", "category", "warehouse", "location")
 PERIODS = {"day": TruncDay, "week": TruncWeek, "month": TruncMonth}
 FLOW_GROUPS = ("category", "product")
+
+
+def _sum(name: str, **kwargs) -> Sum:
+    """A decimal column summed exactly: on SQLite by the projections' exact sum (``projections.exact``:
+    SQLite would add floats), read back as text."""
+    if connection.vendor == "sqlite":
+        return Sum(name, function="exact_sum", output_field=CharField(), **kwargs)
+    return Sum(name, **kwargs)
+
+
+def _decimal(value) -> Decimal:
+    return ZERO if value is None else Decimal(value)
 
 
 # -- value on hand ------------------------------------------------------------------------------
@@ -74,10 +86,10 @@ def _cells(*, as_of, position, product=None, warehouse=None, category=None) -> d
         entries = entries.exclude(product_id__in=replayed)
     quantities: dict[tuple[int, int, int], Decimal] = {}
     values: dict[tuple[int, int], Decimal] = defaultdict(Decimal)
-    rows = entries.values_list("product_id", "warehouse_id", "location_id").annotate(q=Sum("quantity"), v=Sum("value"))
+    rows = entries.values_list("product_id", "warehouse_id", "location_id").annotate(q=_sum("quantity"), v=_sum("value"))
     for product_id, warehouse_id, location_id, quantity, value in rows.order_by():
-        quantities[(product_id, warehouse_id, location_id)] = quantity or ZERO
-        values[(product_id, warehouse_id)] += value or ZERO
+        quantities[(product_id, warehouse_id, location_id)] = _decimal(quantity)
+        values[(product_id, warehouse_id)] += _decimal(value)
     if replayed:
         warehouse_of = warehouses_of_locations()
         methods = dict(Product.objects.filter(id__in=replayed).values_list("id", "valuation_method"))
@@ -186,11 +198,11 @@ def cost_flows(*, start: datetime, end: datetime, period: str = "month", group_b
         entries.annotate(period_start=PERIODS[period]("occurred_at", tzinfo=zone))
         .values("period_start", group)
         .annotate(
-            receipts_value=Sum("value", filter=Q(flow="receipt")),
-            received_quantity=Sum("quantity", filter=Q(flow="receipt")),
-            cogs=Sum("cogs"),
-            issued_quantity=Sum("quantity", filter=Q(flow="issue")),
-            adjustments_value=Sum("value", filter=Q(flow="count")),
+            receipts_value=_sum("value", filter=Q(flow="receipt")),
+            received_quantity=_sum("quantity", filter=Q(flow="receipt")),
+            cogs=_sum("cogs"),
+            issued_quantity=_sum("quantity", filter=Q(flow="issue")),
+            adjustments_value=_sum("value", filter=Q(flow="count")),
         )
         .order_by()
     )
@@ -200,11 +212,11 @@ def cost_flows(*, start: datetime, end: datetime, period: str = "month", group_b
         key = row[group]
         line = {
             "period_start": row["period_start"],
-            "receipts_value": row["receipts_value"] or ZERO,
-            "received_quantity": row["received_quantity"] or ZERO,
-            "cogs": row["cogs"] or ZERO,
-            "issued_quantity": -(row["issued_quantity"] or ZERO),
-            "adjustments_value": row["adjustments_value"] or ZERO,
+            "receipts_value": _decimal(row["receipts_value"]),
+            "received_quantity": _decimal(row["received_quantity"]),
+            "cogs": _decimal(row["cogs"]),
+            "issued_quantity": -_decimal(row["issued_quantity"]),
+            "adjustments_value": _decimal(row["adjustments_value"]),
         }
         if group_by == "product":
             line.update(product_id=key, sku=names[key][0], name=names[key][1])

@@ -11,6 +11,7 @@ api_v1 = [
     path("", include("anchors.urls")),
     path("", include("reports.urls")),
     path("", include("forecasts.urls")),
+    path("", include("valuation.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),

@@ -38,6 +38,8 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULE = {
     # Projections catch up after every posting; this also catches up if a message was lost.
     "projections-catch-up": {"task": "projections.catch_up", "schedule": 10.0},
+    # The valuation too (valuation.tasks): a lost message, or a product whose method was changed.
+    "valuation-catch-up": {"task": "valuation.catch_up", "schedule": 10.0},
     # The chain is walked every night; the result is kept (ledger.ChainCheck) and shown at /metrics.
     "ledger-verify-chain": {"task": "ledger.verify_chain", "schedule": crontab(hour=2, minute=30)},
     # The head is attested at the end of each day, UTC (anchors.Anchor; unchanged since the last: no new one).
