@@ -124,6 +124,9 @@ ERROR_EXAMPLES: dict[str, tuple[int, str, dict]] = {
         "code": "no_forecast_run",
         "detail": "No forecasting run yet: the nightly task or `manage.py forecast_run` makes one.",
     }),
+    "export_not_ready": (409, "The export is not written yet", {
+        "code": "export_not_ready", "detail": "Export 3 is running, not done.", "state": "running",
+    }),
     "signing_key_not_set": (404, "Anchors are unsigned", {
         "code": "signing_key_not_set",
         "detail": "Anchors are not signed here: no signing key is set (WMS_ANCHOR_SIGNING_KEY).",
