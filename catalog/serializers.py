@@ -1,6 +1,8 @@
 from collections.abc import Mapping
 
 from django.core.validators import ProhibitNullCharactersValidator
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.validators import ProhibitSurrogateCharactersValidator
 
@@ -129,6 +131,22 @@ class LocationSerializer(HistoryGuardedSerializer):
 
 
 
+@extend_schema_field(OpenApiTypes.BOOL)
+class ExpiredField(serializers.ReadOnlyField):
+    """Whether a lot (the field's source) is past its expiry date, today in the books' time zone;
+    today is read once per answer."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("help_text", "Past its expiry date, today in the books' time zone.")
+        super().__init__(**kwargs)
+
+    def to_representation(self, lot: Lot) -> bool:
+        context = self.context
+        if "today" not in context:
+            context["today"] = books_today()
+        return lot.expired_on(context["today"])
+
+
 class LotSerializer(ReadableTextSerializer):
     """A lot and what it holds now. Made for a lot-tracked product; its product and code are fixed
     once saved (movements name it by them), its dates may be corrected."""
@@ -142,17 +160,12 @@ class LotSerializer(ReadableTextSerializer):
     code = serializers.RegexField(rf"^{LOT_CODE.pattern}$", max_length=MAX_LOT, error_messages={"invalid": CODE_INVALID})
     sku = serializers.CharField(source="product.sku", read_only=True)
     on_hand = serializers.DecimalField(**ON_HAND, read_only=True, help_text="Its stock now, over every location.")
-    expired = serializers.SerializerMethodField(help_text="Past its expiry date, today in the books' time zone.")
+    expired = ExpiredField(source="*")
 
     class Meta:
         model = Lot
         fields = ["id", "product", "sku", "code", "expires_on", "manufactured_on", "on_hand", "expired", "created_at"]
         read_only_fields = ["created_at"]
-
-    def get_expired(self, lot: Lot) -> bool:
-        if "today" not in self.context:
-            self.context["today"] = books_today()
-        return lot.expired_on(self.context["today"])
 
     def to_internal_value(self, data):
         if self.instance is not None and isinstance(data, Mapping):

@@ -27,6 +27,7 @@ class RecordNotFound(common_errors.RecordNotFound):
     NO_PRODUCT = "No product with id {product}."
     NO_LOCATION = "No location with id {location}."
     NO_LOT = "No lot {lot!r} of product {sku}."
+    NO_LOT_ID = "No lot with id {lot} of product {product}."
 
 
 class InactiveProduct(DomainError):

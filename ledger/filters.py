@@ -31,6 +31,10 @@ class UTCDateTimeFilter(django_filters.IsoDateTimeFilter):
 
 class MovementFilter(FilterSet):
     product = IdFilter(field_name="product_id")
+    lot = IdFilter(field_name="lot_id", help_text="Movements of this lot.")
+    allocation = IdFilter(
+        field_name="allocation_id", help_text="The events of one posting split across lots (the id of its first event).",
+    )
     location = IdFilter(method="at_location", help_text="Movements touching this location (either leg).")
     warehouse = IdFilter(method="in_warehouse", help_text="Movements touching this warehouse.")
     kind = django_filters.ChoiceFilter(choices=MovementKind.choices)
@@ -44,7 +48,7 @@ class MovementFilter(FilterSet):
 
     class Meta:
         model = Movement
-        fields = ["product", "location", "kind", "user", "reference"]
+        fields = ["product", "lot", "allocation", "location", "kind", "user", "reference"]
 
     def at_location(self, queryset, name, value):
         return queryset.filter(legs.any_leg(id=value))

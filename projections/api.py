@@ -25,6 +25,17 @@ class ProductLocationStockViewSet(viewsets.ReadOnlyModelViewSet):
     search_fields = ["product__sku", "product__name", "location__code"]
 
 
+class LotStockViewSet(viewsets.ReadOnlyModelViewSet):
+    """On hand per product, location and lot (products tracked by lot only), first-expiring first:
+    the order FEFO takes them in."""
+
+    queryset = selectors.stock_by_lot()
+    serializer_class = serializers.LotStockSerializer
+    filterset_class = filters.LotStockFilter
+    ordering_fields = ["quantity", "product__sku", "location__code", "lot__code", "lot__expires_on"]
+    search_fields = ["product__sku", "product__name", "location__code", "lot__code"]
+
+
 class ProductStockViewSet(viewsets.ReadOnlyModelViewSet):
     """On hand per product over all locations, with its value at average cost and at price."""
 
@@ -56,7 +67,9 @@ class StockAsOfView(APIView):
         parameters=[serializers.AsOfQuerySerializer],
         responses={
             200: serializers.AsOfSerializer,
-            404: error_response("not_found", description="No such product, or no such location (`errors` names it)."),
+            404: error_response(
+                "not_found", description="No such product, no such location, or no such lot of the product (`errors` names it).",
+            ),
         },
     )
     def get(self, request):
@@ -64,7 +77,7 @@ class StockAsOfView(APIView):
         query.is_valid(raise_exception=True)
         params = query.validated_data
         stock = selectors.stock_as_of(
-            product=params["product"], location=params.get("location"), at=params.get("at"),
+            product=params["product"], location=params.get("location"), lot=params.get("lot"), at=params.get("at"),
             position=params.get("position"), recorded_at=params.get("recorded_at"),
         )
         body = {
@@ -73,8 +86,10 @@ class StockAsOfView(APIView):
             "at": stock.at,
             "recorded_at": stock.recorded_at,
             "position": stock.position,
+            "lot": stock.lot,
             "quantity": stock.quantity,
             "balances": [{"location": loc, "quantity": qty} for loc, qty in stock.balances.items()],
+            "lots": [{"location": loc, "lot": lot, "quantity": qty} for (loc, lot), qty in stock.lot_balances.items()],
             "movements_url": self._movements_url(request, stock),
         }
         if params["movements"]:
@@ -88,6 +103,8 @@ class StockAsOfView(APIView):
         filters = {"product": stock.product, "position_until": stock.position}
         if stock.location is not None:
             filters["location"] = stock.location
+        if stock.lot is not None:
+            filters["lot"] = stock.lot
         if stock.at is not None:
             filters["occurred_until"] = stock.at.isoformat()
         return request.build_absolute_uri(f"{reverse('movement-list')}?{urlencode(filters)}")

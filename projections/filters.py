@@ -1,10 +1,11 @@
 import django_filters
 
+from catalog.filters import ExpiredFilter
 from catalog.selectors import category_with_descendants
 from common.api.filters import BooleanFilter, FilterSet
 from common.ids import IdFilter
 
-from .models import LocationStock, ProductLocationStock, ProductStock
+from .models import LocationStock, LotStock, ProductLocationStock, ProductStock
 
 
 class NonZeroFilterSet(FilterSet):
@@ -43,6 +44,21 @@ class ProductLocationStockFilter(NonZeroFilterSet):
     class Meta:
         model = ProductLocationStock
         fields = ["product", "location", "sku", "warehouse", "category"]
+
+
+class LotStockFilter(NonZeroFilterSet):
+    sku = django_filters.CharFilter(field_name="product__sku")
+    warehouse = IdFilter(field_name="location__warehouse_id")
+    category = CategoryTreeFilter(product_path="product__")
+    lot_code = django_filters.CharFilter(field_name="lot__code")
+    expires_before = django_filters.DateFilter(
+        field_name="lot__expires_on", lookup_expr="lt", help_text="Lots expiring before this date (lots without an expiry never are).",
+    )
+    expired = ExpiredFilter(lot_path="lot__")
+
+    class Meta:
+        model = LotStock
+        fields = ["product", "location", "lot", "sku", "warehouse", "category", "lot_code", "expires_before", "expired"]
 
 
 class ProductStockFilter(NonZeroFilterSet):

@@ -8,7 +8,7 @@ from django.db.models import DecimalField, ExpressionWrapper, F, Func, OuterRef,
 from django.db.models.functions import NullIf
 from django.utils import timezone
 
-from catalog.models import Location, Product
+from catalog.models import Location, Lot, Product
 from ledger.errors import RecordNotFound
 from ledger.legs import any_leg, legs_sql
 from ledger.models import Movement
@@ -17,7 +17,7 @@ from ledger.selectors import head_position, position_recorded_by, recorded_up_to
 
 from .definitions import LEDGER, PROJECTIONS, Projection
 from .exact import arithmetic
-from .models import VALUE, Checkpoint, LocationStock, ProductLocationStock, ProductStock
+from .models import VALUE, Checkpoint, LocationStock, LotStock, ProductLocationStock, ProductStock
 
 MONEY = DecimalField(**VALUE)
 
@@ -42,6 +42,13 @@ def _average_cost(prefix: str = ""):
 def stock_by_product_location() -> QuerySet:
     return ProductLocationStock.objects.select_related("product", "location__warehouse").order_by(
         "product_id", "location_id"
+    )
+
+
+def stock_by_lot() -> QuerySet:
+    """On hand per product, location and lot, first-expiring first (no expiry last), as FEFO takes them."""
+    return LotStock.objects.select_related("product", "location__warehouse", "lot").order_by(
+        "product_id", F("lot__expires_on").asc(nulls_last=True), "lot__code", "location_id"
     )
 
 
@@ -161,14 +168,16 @@ def projections_verify() -> list[Verification]:
 class StockAsOf:
     """What the books said about a product's stock: as recorded up to ledger position ``position``
     (the record bound, given as that position or as the time ``recorded_at``), at business time
-    ``at`` (None: whenever the movements occurred)."""
+    ``at`` (None: whenever the movements occurred); of one lot, or of all."""
 
     product: int
     location: int | None
+    lot: int | None
     at: datetime | None
     recorded_at: datetime | None
     position: int
-    balances: dict[int, Decimal]  # location id: quantity (locations that ever held the product)
+    lot_balances: dict[tuple[int, int], Decimal]  # (location id, lot id): quantity, for a product tracked by lot
+    balances: dict[int, Decimal]  # location id: quantity (locations that ever held the product, or the lot)
 
     @property
     def quantity(self) -> Decimal:
@@ -179,17 +188,19 @@ class StockAsOf:
         movements = Movement.objects.filter(product_id=self.product, position__lte=self.position)
         if self.location is not None:
             movements = movements.filter(any_leg(id=self.location))
+        if self.lot is not None:
+            movements = movements.filter(lot_id=self.lot)
         if self.at is not None:
             movements = movements.filter(occurred_at__lte=self.at)
         return movements.order_by("position")
 
 
 def stock_as_of(
-    *, product: int, location: int | None = None, at: datetime | None = None, position: int | None = None,
-    recorded_at: datetime | None = None,
+    *, product: int, location: int | None = None, lot: int | None = None, at: datetime | None = None,
+    position: int | None = None, recorded_at: datetime | None = None,
 ) -> StockAsOf:
-    """Stock of a product (at one location, or at each) from the ledger alone: what the books said
-    at a record time about a business time.
+    """Stock of a product (at one location, or at each; of one lot, or of each) from the ledger
+    alone: what the books said at a record time about a business time.
 
     The record bound is a ledger position (``position``, inclusive) or a time (``recorded_at``: the
     movements recorded at or before it), at most one of them; either is resolved to a position, never
@@ -198,8 +209,8 @@ def stock_as_of(
     reproducible. The business bound ``at`` keeps the movements that occurred at or before it;
     without it, whenever they occurred (as on hand counts them, one dated a few minutes ahead
     included). Each leg is indexed on (product, its location, position) and (product, its location,
-    occurred_at), so it reads only the product's own events. A product or location that does not
-    exist is ``RecordNotFound``, not zero."""
+    occurred_at), so it reads only the product's own events. A product, location or lot (of that
+    product) that does not exist is ``RecordNotFound``, not zero."""
     if position is not None and recorded_at is not None:
         raise ValueError("give at most one of position and recorded_at")
     position = position_recorded_by(recorded_at) if recorded_at is not None else recorded_up_to(position)
@@ -208,24 +219,35 @@ def stock_as_of(
         condition += " AND m.occurred_at <= %(at)s"
     if location is not None:
         condition += " AND {location} = %(location)s"
-    sql = f"SELECT location_id, {arithmetic().sum('change')} FROM ({legs_sql(LEDGER, condition)}) legs GROUP BY location_id ORDER BY location_id"
-    params = {"product": product, "location": location, "position": position,
+    if lot is not None:
+        condition += " AND {lot} = %(lot)s"
+    sql = (
+        f"SELECT location_id, lot_id, {arithmetic().sum('change')} FROM ({legs_sql(LEDGER, condition)}) legs "
+        f"GROUP BY location_id, lot_id ORDER BY location_id, lot_id"
+    )
+    params = {"product": product, "location": location, "lot": lot, "position": position,
               "at": connection.ops.adapt_datetimefield_value(at)}
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        balances = {loc: from_db(total) for loc, total in cursor.fetchall()}
-    if not balances:  # a movement of the product (at the location) proves both exist; without one, look
-        _refuse_missing(product=product, location=location)
+        rows = [(loc, lot_id, from_db(total)) for loc, lot_id, total in cursor.fetchall()]
+    if not rows:  # a movement of the product (at the location, of the lot) proves they exist; without one, look
+        _refuse_missing(product=product, location=location, lot=lot)
+    balances: dict[int, Decimal] = {}
+    for loc, _lot, quantity in rows:
+        balances[loc] = balances.get(loc, Decimal(0)) + quantity
     if location is not None:
         balances.setdefault(location, from_db(0))
-    return StockAsOf(product, location, at, recorded_at, position, balances)
+    lot_balances = {(loc, lot_id): quantity for loc, lot_id, quantity in rows if lot_id is not None}
+    return StockAsOf(product, location, lot, at, recorded_at, position, lot_balances, balances)
 
 
-def _refuse_missing(*, product: int, location: int | None) -> None:
+def _refuse_missing(*, product: int, location: int | None, lot: int | None) -> None:
     errors = {}
     if not Product.objects.filter(pk=product).exists():
         errors["product"] = [RecordNotFound.NO_PRODUCT.format(product=product)]
     if location is not None and not Location.objects.filter(pk=location).exists():
         errors["location"] = [RecordNotFound.NO_LOCATION.format(location=location)]
+    if lot is not None and not Lot.objects.filter(pk=lot, product_id=product).exists():
+        errors["lot"] = [RecordNotFound.NO_LOT_ID.format(lot=lot, product=product)]
     if errors:
         raise RecordNotFound(errors)

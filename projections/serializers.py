@@ -1,12 +1,13 @@
 from rest_framework import serializers
 
 from catalog.models import MONEY, QUANTITY
+from catalog.serializers import ExpiredField
 from common.api.fields import ZonedDateTimeField
 from common.api.parsers import refuse_repeated
 from common.ids import MAX_ID
 from ledger.serializers import BalanceSerializer, MovementSerializer
 
-from .models import VALUE, LocationStock, ProductLocationStock, ProductStock
+from .models import VALUE, LocationStock, LotStock, ProductLocationStock, ProductStock
 
 
 class ProductLocationStockSerializer(serializers.ModelSerializer):
@@ -18,6 +19,19 @@ class ProductLocationStockSerializer(serializers.ModelSerializer):
     class Meta:
         model = ProductLocationStock
         fields = ["product", "sku", "location", "location_code", "warehouse", "warehouse_code", "quantity"]
+
+
+class LotStockSerializer(ProductLocationStockSerializer):
+    lot_code = serializers.CharField(source="lot.code")
+    expires_on = serializers.DateField(source="lot.expires_on", allow_null=True)
+    expired = ExpiredField(source="lot")
+
+    class Meta:
+        model = LotStock
+        fields = [
+            "product", "sku", "location", "location_code", "warehouse", "warehouse_code",
+            "lot", "lot_code", "expires_on", "expired", "quantity",
+        ]
 
 
 class ProductStockSerializer(serializers.ModelSerializer):
@@ -61,6 +75,11 @@ class AsOfQuerySerializer(serializers.Serializer):
         min_value=1, max_value=MAX_ID, required=False,
         help_text="Only this location; one that does not exist is a 404 `not_found`. Without it: each location.",
     )
+    lot = serializers.IntegerField(
+        min_value=1, max_value=MAX_ID, required=False,
+        help_text="Only this lot (a lot of the product; another is a 404 `not_found`). Without it: every lot, each "
+        "listed in `lots` for a product tracked by lot.",
+    )
     at = ZonedDateTimeField(
         required=False,
         help_text="Business time: only movements that occurred at or before it. Without it: whenever they occurred "
@@ -89,6 +108,10 @@ class AsOfQuerySerializer(serializers.Serializer):
         return attrs
 
 
+class LotBalanceSerializer(BalanceSerializer):
+    lot = serializers.IntegerField()
+
+
 class AsOfSerializer(serializers.Serializer):
     product = serializers.IntegerField()
     location = serializers.IntegerField(allow_null=True)
@@ -97,8 +120,12 @@ class AsOfSerializer(serializers.Serializer):
     position = serializers.IntegerField(
         help_text="The record bound applied: the movements recorded up to this position. Quote it to reproduce the figure."
     )
+    lot = serializers.IntegerField(allow_null=True, help_text="The lot asked about; null: every lot.")
     quantity = serializers.DecimalField(**QUANTITY)
     balances = BalanceSerializer(many=True)
+    lots = LotBalanceSerializer(
+        many=True, help_text="Per location and lot, for a product tracked by lot (empty for one that is not)."
+    )
     movements_count = serializers.IntegerField(required=False)
     movements = MovementSerializer(many=True, required=False, help_text="The first `limit` of them, in ledger order.")
     movements_url = serializers.CharField(help_text="All of them, cursor-paginated, from the ledger.")

@@ -6,6 +6,7 @@ from . import api
 router = DefaultRouter()
 router.register("stock/by-product", api.ProductStockViewSet, basename="stock-by-product")
 router.register("stock/by-location", api.LocationStockViewSet, basename="stock-by-location")
+router.register("stock/by-lot", api.LotStockViewSet, basename="stock-by-lot")
 
 urlpatterns = [
     path("stock/as-of/", api.StockAsOfView.as_view(), name="stock-as-of"),

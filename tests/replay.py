@@ -3,11 +3,11 @@ from collections import defaultdict
 from decimal import Decimal
 
 from ledger.models import Movement
-from projections.models import LocationStock, ProductLocationStock, ProductStock
+from projections.models import LocationStock, LotStock, ProductLocationStock, ProductStock
 
 
 def replay_in_python(upto: int | None = None) -> dict[str, dict]:
-    by_pair, by_product, by_location = defaultdict(Decimal), defaultdict(Decimal), defaultdict(Decimal)
+    by_pair, by_product, by_location, by_lot = (defaultdict(Decimal) for _ in range(4))
     movements = Movement.objects.order_by("position")
     if upto is not None:
         movements = movements.filter(position__lte=upto)
@@ -16,7 +16,12 @@ def replay_in_python(upto: int | None = None) -> dict[str, dict]:
             by_pair[(movement.product_id, location)] += change
             by_product[movement.product_id] += change
             by_location[location] += change
-    return {"pair": _non_zero(by_pair), "product": _non_zero(by_product), "location": _non_zero(by_location)}
+            if movement.lot_id is not None:
+                by_lot[(movement.product_id, location, movement.lot_id)] += change
+    return {
+        "pair": _non_zero(by_pair), "product": _non_zero(by_product), "location": _non_zero(by_location),
+        "lot": _non_zero(by_lot),
+    }
 
 
 def legs_of(movement) -> list[tuple[int, Decimal]]:
@@ -33,6 +38,7 @@ def stored() -> dict[str, dict]:
         "pair": _non_zero({(r.product_id, r.location_id): r.quantity for r in ProductLocationStock.objects.all()}),
         "product": _non_zero({r.product_id: r.quantity for r in ProductStock.objects.all()}),
         "location": _non_zero({r.location_id: r.quantity for r in LocationStock.objects.all()}),
+        "lot": _non_zero({(r.product_id, r.location_id, r.lot_id): r.quantity for r in LotStock.objects.all()}),
     }
 
 

@@ -48,7 +48,7 @@ def assert_ledger_untouched():
 
 LISTS = [
     PRODUCTS, "/api/v1/categories/", "/api/v1/warehouses/", "/api/v1/locations/",
-    "/api/v1/stock/", "/api/v1/stock/by-product/", "/api/v1/stock/by-location/",
+    "/api/v1/stock/", "/api/v1/stock/by-product/", "/api/v1/stock/by-location/", "/api/v1/stock/by-lot/",
 ]
 
 
@@ -57,7 +57,8 @@ class TestBooleanFilters:
         (PRODUCTS, "is_active"), ("/api/v1/warehouses/", "is_active"), ("/api/v1/locations/", "is_active"),
         ("/api/v1/categories/", "root"),
         ("/api/v1/stock/", "include_zero"), ("/api/v1/stock/by-product/", "include_zero"),
-        ("/api/v1/stock/by-location/", "include_zero"),
+        ("/api/v1/stock/by-location/", "include_zero"), ("/api/v1/stock/by-lot/", "include_zero"),
+        ("/api/v1/stock/by-lot/", "expired"),
     ])
     @pytest.mark.parametrize("value", ["maybe", "perhaps", "2", "unknown", "None", "true!", "\u0000"])
     def test_junk_in_a_boolean_filter_is_400_naming_it(self, auditor_client, url, name, value):
