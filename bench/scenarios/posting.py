@@ -88,7 +88,6 @@ def sql_ceiling(bench: Bench) -> dict:
 def count_queries(bench: Bench, *, occurred_at: str | None = None, tag: str = "queries") -> dict[str, list[str]]:
     """The SQL of one POST per kind through the whole Django stack (after one warm-up POST), on
     the first pool pair; with ``occurred_at`` (ISO 8601), every POST is dated at that time."""
-    client = Client(HTTP_AUTHORIZATION=f"Token {bench.clerk_token}")
     product, location, other = bench.pool[0]
     bodies = {
         "receipt": {"kind": "receipt", "product": product, "location": location, "quantity": "1", "unit_cost": "2.40"},
@@ -98,18 +97,24 @@ def count_queries(bench: Bench, *, occurred_at: str | None = None, tag: str = "q
     }
     if occurred_at is not None:
         bodies = {kind: {**body, "occurred_at": occurred_at} for kind, body in bodies.items()}
+    return queries_of(bench, bodies, warmup=bodies["receipt"], tag=tag)
+
+
+def queries_of(bench: Bench, bodies: dict[str, dict], *, warmup: dict, tag: str) -> dict[str, list[str]]:
+    """The SQL of one POST of each body (by name) through the whole Django stack, after ``warmup``."""
+    client = Client(HTTP_AUTHORIZATION=f"Token {bench.clerk_token}")
 
     def post(body: dict, key: str):
         response = client.post(MOVEMENTS, body, content_type="application/json", headers={"Idempotency-Key": key})
         if response.status_code != 201:
             raise RuntimeError(f"counting queries: {key} answered {response.status_code} {response.content[:300]!r}")
 
-    post(bodies["receipt"], f"{tag}-warmup")
+    post(warmup, f"{tag}-warmup")
     queries = {}
-    for kind, body in bodies.items():
+    for name, body in bodies.items():
         with CaptureQueriesContext(connection) as captured:
-            post(body, f"{tag}-{kind}")
-        queries[kind] = [query["sql"] for query in captured.captured_queries]
+            post(body, f"{tag}-{name}")
+        queries[name] = [query["sql"] for query in captured.captured_queries]
     return queries
 
 
