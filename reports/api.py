@@ -216,6 +216,24 @@ class ExpiryReportView(_Report):
 _TRACE_RENDERERS = [JSONRenderer, TraceCSVRenderer]
 
 
+_TRACE_MOVEMENT = {
+    "position": 10, "kind": "receipt", "occurred_at": "2026-12-03T11:44:14.190325Z", "recorded_at": "2026-12-03T11:44:14.190325Z",
+    "user": 2, "location": 1, "location_label": "MAIN/RECV", "to_location": None, "to_location_label": None,
+    "quantity": "50.000", "delta": "50.000", "reference": "PO-1002", "reason": "", "reverses": None, "allocation": None,
+}
+_TRACE_EXAMPLE = {
+    "lot": 1, "lot_code": "L-2312", "product": 6, "sku": "MILK-1L", "name": "Milk 1 l", "unit": "ea",
+    "expires_on": "2026-12-21", "manufactured_on": None, "position": 16,
+    "movements": [_TRACE_MOVEMENT, {
+        **_TRACE_MOVEMENT, "position": 14, "kind": "issue", "occurred_at": "2026-12-03T11:44:14.402320Z",
+        "recorded_at": "2026-12-03T11:44:14.402320Z", "quantity": "40.000", "delta": "-40.000", "reference": "SO-501",
+        "allocation": 13,
+    }],
+    "stock": [{"location": 1, "location_label": "MAIN/RECV", "warehouse": 1, "quantity": "10.000"}],
+    "on_hand": "10.000",
+}
+
+
 class LotTraceView(_Report):
     """A lot's trace, a recall's first question: every movement of the lot from its first (its
     receipt) in ledger order, and where its stock is now, per location and in all; as JSON or CSV."""
@@ -234,7 +252,9 @@ class LotTraceView(_Report):
         responses={
             (200, "application/json"): OpenApiResponse(serializers.LotTraceSerializer, description=(
                 "The trace; CSV lays out its movements, then its stock per location and the total."
-            )),
+            ), examples=[OpenApiExample(
+                "received, then 40 taken by a FEFO issue", _TRACE_EXAMPLE, response_only=True, status_codes=["200"],
+            )]),
             (200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description="The lines under one header row."),
             (404, "application/json"): error_response("not_found", description="No such lot."),
         },
