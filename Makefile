@@ -7,7 +7,7 @@ TEST_PG_URL ?= postgres://postgres@127.0.0.1:5432/wms
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run demo test test-sqlite test-postgres test-postgres-main test-reliability bench bench-quick worker image image-test up down logs clean
+.PHONY: install run demo test test-sqlite test-postgres test-postgres-main test-reliability bench bench-quick worker image image-test up down logs clean scan-vendor
 
 $(STAMP): pyproject.toml tests/requirements-no-deps.txt
 	$(PYTHON) -m venv $(VENV)
@@ -87,6 +87,15 @@ logs: deploy/.env
 
 deploy/.env:
 	@echo "Copy deploy/.env.example to deploy/.env and set its secrets first." >&2; exit 1
+
+## Refresh the scanning page's vendored zxing-wasm (and the tests' axe-core) from npm, as pinned in
+## scan/package-lock.json; the copied files are committed (scan/static/scan/vendor/VENDORED.md).
+scan-vendor:
+	cd scan && npm ci --no-audit --no-fund
+	cp scan/node_modules/zxing-wasm/dist/iife/reader/index.js scan/static/scan/vendor/zxing-wasm/reader.iife.js
+	cp scan/node_modules/zxing-wasm/dist/reader/zxing_reader.wasm scan/node_modules/zxing-wasm/LICENSE scan/static/scan/vendor/zxing-wasm/
+	cp scan/node_modules/axe-core/axe.min.js tests/scan/vendor/
+	cp scan/node_modules/axe-core/LICENSE tests/scan/vendor/axe-core.LICENSE
 
 clean:
 	rm -rf $(VENV) var staticfiles .pytest_cache

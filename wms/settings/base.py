@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "anchors",
     "reports",
     "forecasts",
+    "scan",  # the clerks' scanning page (/scan/)
     "demo",
     "ops",
 ]
