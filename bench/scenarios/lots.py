@@ -76,7 +76,7 @@ def run(bench: Bench) -> list[Row]:
 
     queries = queries_of(
         bench, {"untracked issue": issue(*bench.pool[0]), "FEFO issue": issue(*tracked[0])},
-        warmup=issue(*tracked[1 % len(tracked)]), tag="lots-queries",
+        warmups=[issue(*bench.pool[0]), issue(*tracked[0])], tag="lots-queries",
     )
     bench.details["lots"] = {
         "untracked": [asdict(r) for r in sides["untracked"]], "tracked": [asdict(r) for r in sides["tracked"]],
