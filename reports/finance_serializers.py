@@ -129,25 +129,40 @@ def finance_json(report: finance.FinanceReport) -> dict:
 
 
 # -- for the schema ----------------------------------------------------------------------------
-_MONEY = serializers.DecimalField(max_digits=None, decimal_places=4, coerce_to_string=True)
-_QTY = serializers.DecimalField(max_digits=None, decimal_places=3, coerce_to_string=True)
-_RATIO = serializers.DecimalField(max_digits=None, decimal_places=4, coerce_to_string=True, allow_null=True)
-_FIELD = {finance.TEXT: lambda: serializers.CharField(allow_null=True), finance.NUMBER: lambda: serializers.IntegerField(allow_null=True),
-          finance.QUANTITY: lambda: _QTY.__class__(max_digits=None, decimal_places=3), finance.MONEY: lambda: _MONEY.__class__(
-              max_digits=None, decimal_places=4), finance.RATIO: lambda: _RATIO.__class__(max_digits=None, decimal_places=4, allow_null=True),
-          finance.TIME: lambda: serializers.DateTimeField(allow_null=True), finance.FLAG: serializers.BooleanField}
+def _decimal(places: int, **kwargs):
+    return serializers.DecimalField(max_digits=None, decimal_places=places, coerce_to_string=True, **kwargs)
+
+
+_FIELD = {
+    finance.TEXT: lambda **kw: serializers.CharField(allow_null=True, **kw),
+    finance.NUMBER: lambda **kw: serializers.IntegerField(allow_null=True, **kw),
+    finance.QUANTITY: lambda **kw: _decimal(3, **kw),
+    finance.MONEY: lambda **kw: _decimal(4, **kw),
+    finance.RATIO: lambda **kw: _decimal(4, allow_null=True, **kw),
+    finance.TIME: lambda **kw: serializers.DateTimeField(allow_null=True, **kw),
+    finance.FLAG: serializers.BooleanField,
+}
 
 
 def _answer_serializer(name: str, report: str, groups: tuple[str, ...], totals: tuple[str, ...]):
-    """A report's answer for the schema: its lines have the columns of every grouping it offers."""
-    line_fields = {}
+    """A report's answer for the schema: its lines have the columns of every grouping it offers; a
+    line holds its own grouping's alone (``finance_json``), so only the columns of every grouping are
+    required, the others say which groupings have them."""
+    groups_of: dict[str, list[str]] = {}
+    kind_of: dict[str, str] = {}
     for group in groups:
         for column, kind in finance.columns(report, group):
             if column != "line":
-                line_fields[column] = _FIELD[kind]()
-    kinds = dict(finance.columns(report, groups[0]))
+                groups_of.setdefault(column, []).append(group)
+                kind_of[column] = kind
+    line_fields = {}
+    for column, in_groups in groups_of.items():
+        if len(in_groups) == len(groups):
+            line_fields[column] = _FIELD[kind_of[column]]()
+        else:
+            line_fields[column] = _FIELD[kind_of[column]](required=False, help_text=f"Lines grouped by {' or '.join(in_groups)} alone.")
     line = type(f"{name}Line", (serializers.Serializer,), line_fields)
-    total = type(f"{name}Total", (serializers.Serializer,), {column: _FIELD[kinds[column]]() for column in totals})
+    total = type(f"{name}Total", (serializers.Serializer,), {column: _FIELD[kind_of[column]]() for column in totals})
     return type(name, (serializers.Serializer,), {
         "report": serializers.CharField(), "group_by": serializers.CharField(), "parameters": serializers.DictField(),
         "lines": line(many=True), "total": total(),

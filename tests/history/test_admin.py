@@ -11,7 +11,7 @@ pytestmark = pytest.mark.django_db
 
 def test_a_products_page_shows_its_history_with_who_and_before_and_after(admin_client, admin_user, product):
     response = admin_client.post(f"/admin/catalog/product/{product.pk}/change/", {
-        "sku": product.sku, "name": product.name, "unit": product.unit, "unit_price": "3.75", "reorder_point": "0", "tracking": "none", "lead_time_days": "7", "pack_size": "1",
+        "sku": product.sku, "name": product.name, "unit": product.unit, "unit_price": "3.75", "reorder_point": "0", "tracking": "none", "lead_time_days": "7", "pack_size": "1", "valuation_method": "average",
         "is_active": "on", "specification": "",
     }, HTTP_X_REQUEST_ID="admin-req-7")
     assert response.status_code == 302, response.content.decode()[:2000]
