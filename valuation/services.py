@@ -211,7 +211,9 @@ def _apply(*, after: int, upto: int) -> None:
             Backdating.objects.bulk_create(
                 [Backdating(product_id=product, position=event.position, occurred_at=event.occurred_at) for event in backdated]
             )
-            earliest = min(event.key for event in backdated)
+            # From the earliest of this chunk's events of the product, not of the backdated ones
+            # alone: none of them has entries yet, and one dated before a backdated one would be lost.
+            earliest = min(event.key for event in events)
             product_revalue(product=product, method=method, upto=upto, since=earliest, warehouse_of=warehouse_of)
             continue
         state = _state(valuation, layers[product]) if valuation else State(method)

@@ -187,6 +187,20 @@ def test_as_of_ten_random_dates_and_positions_equals_a_replay(clerk, world):
         assert stored(as_of=as_of, position=position) == replay(upto=position, as_of=as_of), (as_of, position)
 
 
+def test_a_movement_dated_before_another_of_the_same_catch_up_keeps_every_entry(clerk, world):
+    """Found by the property above on PostgreSQL: of receipts on day 1, 1, 2 and 1, applied in one
+    catch-up, the last is backdated; the first two must not lose their entries to its re-valuation."""
+    fifo, _ = world[0]
+    for day in (1, 1, 2, 1):
+        movement_post(user=clerk, movement=parse_movement({
+            "kind": "receipt", "product": fifo, "location": world[1][0], "quantity": "0.001",
+            "occurred_at": (START + timedelta(days=day)).isoformat(),
+        }))
+    valuation_catch_up()
+    assert CostEntry.objects.filter(product_id=fifo).count() == 4
+    _check_against_replay()
+
+
 def test_a_backdated_receipt_revalues_its_product_alone_and_settles(clerk, world):
     products, locations = world
     fifo, average = products
