@@ -219,7 +219,8 @@ def cost_flows(*, start: datetime, end: datetime, period: str = "month", group_b
             "adjustments_value": _decimal(row["adjustments_value"]),
         }
         if group_by == "product":
-            line.update(product_id=key, sku=names[key][0], name=names[key][1])
+            sku, name, category_id, category_name = names[key]
+            line.update(product_id=key, sku=sku, name=name, category_id=category_id, category_name=category_name)
         else:
             line.update(category_id=key, category_name=names.get(key))
         flows.append(line)
@@ -229,9 +230,12 @@ def cost_flows(*, start: datetime, end: datetime, period: str = "month", group_b
 
 
 def _group_names(group_by: str) -> dict:
+    """A product's SKU, name, category and its name (by product); a category's name (by category)."""
+    categories = dict(Category.objects.values_list("id", "name"))
     if group_by == "product":
-        return {p: (sku, name) for p, sku, name in Product.objects.values_list("id", "sku", "name")}
-    return dict(Category.objects.values_list("id", "name"))
+        return {p: (sku, name, category, categories.get(category))
+                for p, sku, name, category in Product.objects.values_list("id", "sku", "name", "category_id")}
+    return categories
 
 
 # -- slow-moving --------------------------------------------------------------------------------

@@ -73,6 +73,12 @@ class ValuationLineSerializer(serializers.Serializer):
     quantity = serializers.DecimalField(**TOTAL_QUANTITY)
     value = serializers.DecimalField(**VALUE)
 
+    def to_representation(self, instance):
+        """The line's own fields alone: DRF writes a missing nullable one as null, which would give a
+        warehouse's line a category of null."""
+        shown = super().to_representation(instance)
+        return {name: value for name, value in shown.items() if self.fields[name].source in instance}
+
 
 class ValuationSerializer(serializers.Serializer):
     as_of = serializers.DateTimeField(allow_null=True, help_text="The business time applied; null: whenever dated.")

@@ -77,7 +77,8 @@ def test_cogs_and_receipts_value_per_month_and_category_equal_the_hand_computati
     ]
     assert (body["total"]["receipts_value"], body["total"]["cogs"]) == ("155.0000", "50.0000")
     by_product = _get(finance_client, "flows", "from=2026-02-01&to=2026-03-01&group_by=product&period=week").json()["lines"]
-    assert [(l["period_start"][:10], l["sku"], l["cogs"]) for l in by_product] == [("2026-02-09", "BOLT", "40.0000"), ("2026-02-09", "NUT", "10.0000")]
+    assert [(l["period_start"][:10], l["sku"], l["category_name"], l["cogs"]) for l in by_product] == [
+        ("2026-02-09", "BOLT", "Fasteners", "40.0000"), ("2026-02-09", "NUT", "Fasteners", "10.0000")]
 
 
 def test_turnover_and_days_of_inventory_on_a_daily_average(finance_client, books):

@@ -47,6 +47,15 @@ def test_as_of_a_date_is_the_end_of_that_day_and_a_position_what_the_ledger_said
     assert [(l["location_code"], l["quantity"], l["value"]) for l in lines] == [("A-01", "10.000", "33.3333"), ("A-02", "5.000", "16.6667")]
 
 
+@pytest.mark.parametrize("group_by, fields", [
+    ("product", {"product", "sku", "name", "category", "category_name"}), ("category", {"category", "category_name"}),
+    ("warehouse", {"warehouse", "warehouse_code", "warehouse_name"}), ("location", {"location", "location_code", "warehouse", "warehouse_code"}),
+])
+def test_a_line_names_its_own_group_alone(finance_client, valued, group_by, fields):
+    for line in finance_client.get(f"/api/v1/valuation/?group_by={group_by}").json()["lines"]:
+        assert set(line) == fields | {"quantity", "value"}
+
+
 @pytest.mark.parametrize("query, field", [
     ("group_by=shelf", "group_by"), ("as_of=yesterday", "as_of"), ("as_of=2026-05-01T10:00:00", "as_of"),
     ("position=-1", "position"), ("product=0", "product"), ("product=", "product"), ("group_by=product&group_by=warehouse", "group_by"),
