@@ -119,6 +119,7 @@
     }
     if (!state.location) return show("refused", "Scan a location first", `${hit.product.sku} was not posted.`);
     const qty = quantity();
+    if (kind() === "count" && !qty) return show("refused", "Type the count", `${hit.product.sku} was not posted: a count needs the quantity counted.`);
     if (!/^\d+(\.\d+)?$/.test(qty) || Number(qty) < 0 || (kind() !== "count" && Number(qty) === 0)) {
       return show("refused", "Check the quantity", `“${qty}” is no quantity.`);
     }
@@ -131,7 +132,7 @@
     const body = { kind: k, location: state.location.id };
     if (hit.gs1 && (k === "receipt" || k === "issue")) body.gs1 = hit.gs1; else body.product = hit.product.id;
     if (k === "count") body.counted_quantity = qty; else body.quantity = qty;
-    post(body, `${k === "count" ? "count" : qty} ${what}`);
+    post(body, k === "count" ? `counted ${qty} ${what}` : `${qty} ${what}`);
   }
 
   // ---- posting through the outbox ----
@@ -140,7 +141,7 @@
     if (!CAN_POST) return show("refused", "You may not post", "Only clerks post stock movements.");
     const item = { key: uuid(), url: API, body, label, queued_at: new Date().toISOString() };
     await store("outbox", "readwrite", (s) => s.add(item));
-    $("quantity").value = "1";
+    $("quantity").value = defaultQuantity();
     await render();
     live.add(item.key);
     const sent = await flush();
@@ -310,8 +311,11 @@
   const step = (d) => { const q = Math.max(0, (Number($("quantity").value) || 0) + d); $("quantity").value = String(q); };
   $("plus").addEventListener("click", () => step(1));
   $("minus").addEventListener("click", () => step(-1));
+  // A movement's quantity starts at 1; a count's is typed each time (a default would set the stock to it).
+  const defaultQuantity = () => (kind() === "count" ? "" : "1");
   document.querySelectorAll("input[name=kind]").forEach((r) => r.addEventListener("change", () => {
     $("quantity-label").textContent = kind() === "count" ? "Counted quantity" : "Quantity";
+    $("quantity").value = defaultQuantity();
     waitForDestination(null);
   }));
 
