@@ -7,20 +7,17 @@ page to a temporary folder (printed, not committed) and checks what a person wou
 WAREHOUSE/CODE labels rather than ids, a reversal that reads back the way the stock went, and no
 horizontal scrolling. Runs in the SQLite pass only; skipped without Chromium, except in CI.
 """
-import os
 import re
-import shutil
-import sys
 from pathlib import Path
 
 import pytest
 from django.db import connection
 
-from tests.live import manage, serving, spare_port
+from tests.browser import chromium, chromium_path, demo_env, demo_server, screenshot
+from tests.live import manage
 
 PORTS = range(18041, 18050)
 WIDTH, HEIGHT = 1280, 800
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run", "--mute-audio"]
 
 # The demo's transfer of NUT-M8 (nothing issued from it since), reversed: the stock goes back from
 # MAIN/A-02 to MAIN/RECV. Prints the positions of the transfer and of its reversal.
@@ -42,62 +39,32 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-def _chromium() -> str:
-    found = shutil.which("chromium") or ("/usr/bin/chromium" if os.path.exists("/usr/bin/chromium") else None)
-    if found:
-        return found
-    if os.environ.get("CI"):
-        pytest.fail("CI must take the admin screenshots: install Debian's chromium (.ci/run does)")
-    pytest.skip("Debian's chromium is not installed (apt-get install chromium); CI installs it")
-
-
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
     """The demo app, served on a spare port: (base URL, transfer's position, reversal's position)."""
-    chromium = _chromium()
+    executable = chromium_path()
     folder = tmp_path_factory.mktemp("admin-screenshots")
-    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "CELERY_BROKER_URL", "DJANGO_DEBUG"}}
-    env |= {"WMS_SQLITE_PATH": str(folder / "demo.sqlite3"), "WMS_LOG_LEVEL": "WARNING"}
-    manage(env, "migrate", "--no-input", "--verbosity", "0")
-    manage(env, "seed_demo")
+    env = demo_env(folder)
     transfer, reversal = map(int, re.search(r"positions (\d+) (\d+)", manage(env, "shell", "-c", REVERSE_THE_TRANSFER)).groups())
-    port = spare_port(PORTS)
-    # --insecure: runserver serves admin's static files itself (no collectstatic into the tree).
-    args = [sys.executable, "manage.py", "runserver", "--noreload", "--insecure", f"127.0.0.1:{port}"]
-    base = f"http://127.0.0.1:{port}"
-    with serving(args, env, folder / "server.log", ready=f"{base}/admin/login/"):
-        yield {"base": base, "folder": folder, "chromium": chromium, "transfer": transfer, "reversal": reversal}
+    with demo_server(env, folder, PORTS) as base:
+        yield {"base": base, "folder": folder, "chromium": executable, "transfer": transfer, "reversal": reversal}
 
 
 @pytest.fixture(scope="module")
 def browser(demo):
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        if os.environ.get("CI"):
-            raise
-        pytest.skip("playwright is not installed (pip install -e '.[dev]')")
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=demo["chromium"], headless=True, args=CHROMIUM_ARGS)
-        try:
-            page = chromium.new_page(viewport={"width": WIDTH, "height": HEIGHT})
-            page.goto(f"{demo['base']}/admin/login/?next=/admin/")
-            page.fill("#id_username", "admin")
-            page.fill("#id_password", "admin-demo-pass")
-            with page.expect_navigation():
-                page.click("input[type=submit]")
-            assert page.url.endswith("/admin/"), "the demo admin could not log in"
-            yield page
-        finally:
-            chromium.close()
+    with chromium(demo["chromium"]) as found:
+        page = found.new_page(viewport={"width": WIDTH, "height": HEIGHT})
+        page.goto(f"{demo['base']}/admin/login/?next=/admin/")
+        page.fill("#id_username", "admin")
+        page.fill("#id_password", "admin-demo-pass")
+        with page.expect_navigation():
+            page.click("input[type=submit]")
+        assert page.url.endswith("/admin/"), "the demo admin could not log in"
+        yield page
 
 
 def _screenshot(page, demo, name: str, capsys) -> Path:
-    path = demo["folder"] / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
-    with capsys.disabled():
-        print(f"\nadmin screenshot: {path}")
-    return path
+    return screenshot(page, demo["folder"], name, capsys, what="admin screenshot")
 
 
 def _fits(page) -> dict:
