@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
 
-SCENARIOS = ("posting", "backdated", "lots", "contention", "batch", "load", "rebuild", "as-of", "verify", "lag", "forecast")
+SCENARIOS = ("posting", "backdated", "lots", "contention", "batch", "load", "rebuild", "valuation", "as-of", "verify", "lag", "forecast")
 
 
 @dataclass(frozen=True)

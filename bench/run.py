@@ -57,10 +57,10 @@ def production_env(database_url: str, redis_url: str) -> dict[str, str]:
 def _scenarios():
     """In the order they run: the posting loads on the small ledger first, then the large ledger.
     The backdated load runs right after the current one: scenario 1's movements are its history."""
-    from .scenarios import as_of, backdated, batch, contention, forecast, lag, load, lots, posting, rebuild, verify
+    from .scenarios import as_of, backdated, batch, contention, forecast, lag, load, lots, posting, rebuild, valuation, verify
 
     return [("posting", posting), ("backdated", backdated), ("contention", contention), ("lag", lag),
-            ("lots", lots), ("batch", batch), ("load", load), ("rebuild", rebuild), ("as-of", as_of), ("verify", verify),
+            ("lots", lots), ("batch", batch), ("load", load), ("rebuild", rebuild), ("valuation", valuation), ("as-of", as_of), ("verify", verify),
             ("forecast", forecast)]
 
 

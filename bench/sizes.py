@@ -14,6 +14,7 @@ class Sizes:
     batch_events: int = 100_000  # posted over HTTP, 1,000 per request
     batch_clients: int = 2
     as_of_queries: int = 1_000
+    valuation_product_events: int = 100_000  # the product whose backdated receipt is re-valued (scenario 5b)
     duration: int = 15  # seconds of each timed load (wrk counts whole seconds)
     warmup: int = 2  # seconds of load before each timed one, not counted
 
@@ -21,6 +22,6 @@ class Sizes:
 DEFAULT = Sizes()
 QUICK = Sizes(
     locations_per_warehouse=5, products=1_000, pool_products=100, events=20_000,
-    batch_events=4_000, as_of_queries=100, duration=2, warmup=1,
+    batch_events=4_000, as_of_queries=100, valuation_product_events=5_000, duration=2, warmup=1,
 )
 LARGE = replace(DEFAULT, events=10_000_000)
