@@ -230,6 +230,12 @@ def test_a_gs1_string_from_the_wedge_receives_and_issues_its_lot(clerk):
     _wedge(clerk, WEDGE_GS1)
     text = _wait_result(clerk, "ok", "2 MILK-1L at MAIN/A-01")
     assert "lot W-42" in text and "on hand 3" in text, text
+    # A label that gives its count (AI 37), in the parentheses form: the label's count is received.
+    _kind(clerk, "receipt")
+    _wedge(clerk, f"(01){MILK_GTIN}(37)4(10)W-43(17)280731")
+    text = _wait_result(clerk, "ok", "the label's count of MILK-1L at MAIN/A-01")
+    assert "lot W-43" in text and "on hand 4" in text, text  # a lot-tracked balance is the lot's
+    assert _lot(clerk, "W-43")["on_hand"] == "4.000"
 
 
 def test_offline_scans_wait_in_the_outbox_and_post_exactly_once(demo, capsys):

@@ -56,6 +56,23 @@
   // A GS1 element string (with its symbology identifier, FNC1 as GS, or the parentheses form).
   const GS1 = /^(\]C1|\]d2|\]Q3|\]e0|\(01\)|01\d{14}.)/;
   const gtinOf = (raw) => { const m = raw.replace(/^\](C1|d2|Q3|e0)/, "").match(/^\(?01\)?(\d{14})/); return m && m[1]; };
+  // The length (AI and data) of the AIs of predefined length, by their first two digits (GS1 General
+  // Specifications, 7.8.5); any other field ends at FNC1 (GS) or at the end.
+  const GS1_FIXED = { "00": 20, "01": 16, "02": 16, "03": 16, "04": 18, "11": 8, "12": 8, "13": 8, "14": 8, "15": 8,
+    "16": 8, "17": 8, "18": 8, "19": 8, "20": 4, "31": 10, "32": 10, "33": 10, "34": 10, "35": 10, "36": 10, "41": 16 };
+  // Whether a label gives its own quantity (AI 37, a count of trade items): the posting then gives none.
+  function gs1Count(raw) {
+    if (/^\(\d/.test(raw)) return /\(37\)/.test(raw);
+    let rest = raw.replace(/^\](C1|d2|Q3|e0)/, "");
+    while (rest) {
+      if (rest.startsWith("37")) return true;
+      const fixed = GS1_FIXED[rest.slice(0, 2)];
+      const end = fixed || rest.indexOf("\x1d");
+      if (end < 0) return false;
+      rest = rest.slice(end).replace(/^\x1d/, "");
+    }
+    return false;
+  }
   function resolve(raw) {
     const code = raw.trim();
     if (codes.locations.has(code)) return { type: "location", location: codes.locations.get(code) };
@@ -118,9 +135,10 @@
       return show("idle", hit.location.label, "Location chosen: now scan products.");
     }
     if (!state.location) return show("refused", "Scan a location first", `${hit.product.sku} was not posted.`);
-    const qty = quantity();
+    const counted = Boolean(hit.gs1) && gs1Count(hit.gs1) && (kind() === "receipt" || kind() === "issue");
+    const qty = counted ? "the label's count of" : quantity();
     if (kind() === "count" && !qty) return show("refused", "Type the count", `${hit.product.sku} was not posted: a count needs the quantity counted.`);
-    if (!/^\d+(\.\d+)?$/.test(qty) || Number(qty) < 0 || (kind() !== "count" && Number(qty) === 0)) {
+    if (!counted && (!/^\d+(\.\d+)?$/.test(qty) || (kind() !== "count" && Number(qty) === 0))) {
       return show("refused", "Check the quantity", `“${qty}” is no quantity.`);
     }
     const what = `${hit.product.sku} at ${state.location.label}`;
@@ -131,7 +149,7 @@
     }
     const body = { kind: k, location: state.location.id };
     if (hit.gs1 && (k === "receipt" || k === "issue")) body.gs1 = hit.gs1; else body.product = hit.product.id;
-    if (k === "count") body.counted_quantity = qty; else body.quantity = qty;
+    if (k === "count") body.counted_quantity = qty; else if (!counted) body.quantity = qty;
     post(body, k === "count" ? `counted ${qty} ${what}` : `${qty} ${what}`);
   }
 
