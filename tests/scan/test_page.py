@@ -236,6 +236,10 @@ def test_a_gs1_string_from_the_wedge_receives_and_issues_its_lot(clerk):
     text = _wait_result(clerk, "ok", "the label's count of MILK-1L at MAIN/A-01")
     assert "lot W-43" in text and "on hand 4" in text, text  # a lot-tracked balance is the lot's
     assert _lot(clerk, "W-43")["on_hand"] == "4.000"
+    # The same as the camera hands it over: the symbology identifier, FNC1 as GS after the lot.
+    clerk.evaluate("code => window.scanApp.scan(code, 'camera')", f"]C101{MILK_GTIN}10W-44\x1d376")
+    text = _wait_result(clerk, "ok", "lot W-44")
+    assert _lot(clerk, "W-44")["on_hand"] == "6.000", text
 
 
 def test_offline_scans_wait_in_the_outbox_and_post_exactly_once(demo, capsys):
