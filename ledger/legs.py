@@ -8,9 +8,9 @@ is a rule of posting: ``services``.)
 Everything that works stock out of the ledger derives from ``LEGS``: posting and what shows a
 movement (``placed_legs``, ``route``, ``any_leg``), and the SQL of the projections, of stock as of
 a moment and of the history a backdated posting is checked against (``legs_sql``,
-``product_change_sql``). Stock is kept per ``StockKey``; a new dimension of it (a lot) is a field
-of ``StockKey`` and a column of ``Leg.key_fields``: here, and nowhere else. This module builds on
-nothing of the ledger's own, so the model can use it too.
+``legs_of_totals_sql``, ``product_change_sql``). Stock is kept per ``StockKey``; a new dimension of
+it (a lot) is a field of ``StockKey`` and a column of ``Leg.key_fields``: here, and nowhere else.
+This module builds on nothing of the ledger's own, so the model can use it too.
 """
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -125,6 +125,23 @@ def legs_sql(ledger: str, where: str, *, extra: Sequence[str] = ()) -> str:
             condition += f" AND {columns['location']} IS NOT NULL"
         branches.append(f"SELECT {', '.join(selected)} FROM {ledger} m WHERE {condition}")
     return "\n UNION ALL\n".join(branches)
+
+
+def legs_of_totals_sql(totals: str, *, carried: Sequence[str] = ()) -> str:
+    """``legs_sql``'s rows (``product_id``, ``location_id``, ``lot_id``, ``change``) of ``totals``, a
+    relation of movements' ``KEY_FIELDS`` and summed ``delta`` (legs are linear in the delta, so
+    movements may be summed per key fields first), read once (PostgreSQL's ``LATERAL``), then the
+    ``carried`` columns on the first leg only (0 on the others), so a sum over legs counts them once."""
+    rows = []
+    for n, leg in enumerate(LEGS):
+        change = f"{'' if leg.sign > 0 else '-'}m.delta"
+        carried_values = [f"m.{column}" if n == 0 else "0" for column in carried]
+        rows.append(f"({', '.join([*(f'm.{name}' for name in leg.key_fields), change, *carried_values])})")
+    names = ", ".join([*KEY_COLUMNS, "change", *carried])
+    return (
+        f"SELECT leg.* FROM {totals} m CROSS JOIN LATERAL (VALUES {', '.join(rows)}) AS leg({names}) "
+        f"WHERE leg.location_id IS NOT NULL"
+    )
 
 
 def product_change_sql() -> str:

@@ -10,10 +10,10 @@ from dataclasses import dataclass
 
 from django.db.models import Model
 
-from ledger.legs import legs_sql, product_change_sql
+from ledger.legs import KEY_FIELDS, legs_of_totals_sql, legs_sql, product_change_sql
 from ledger.models import Movement
 
-from .exact import Arithmetic, arithmetic
+from .exact import POSTGRESQL, Arithmetic, arithmetic
 from .models import LocationStock, LotStock, ProductLocationStock, ProductStock
 
 LEDGER = Movement._meta.db_table
@@ -54,6 +54,12 @@ class Projection:
             f"ON CONFLICT ({', '.join(self.keys)}) DO UPDATE SET {additions}"
         )
 
+    def rollup_sql(self, totals: str) -> str:
+        """This projection's rows summed from ``totals``, a table of ``TOTALS_SQL``'s rows (PostgreSQL)."""
+        keys, values = ", ".join(self.keys), ", ".join(f"sum({value})" for value in self.values)
+        present = " AND ".join(f"{key} IS NOT NULL" for key in self.keys)
+        return f"SELECT {keys}, {values} FROM {totals} WHERE {present} GROUP BY {keys}"
+
 
 PRODUCT_LOCATION = Projection(
     name="stock_by_product_location",
@@ -90,14 +96,18 @@ LOCATION = Projection(
 _COSTED_RECEIPT = "m.kind = 'receipt' AND m.unit_cost IS NOT NULL"
 
 
-def _net_of_reversals(a: Arithmetic, expression: str) -> str:
+def _of_original(expression: str) -> str:
+    """``expression`` (over ``m``) of the costed receipt that reversal ``m`` reverses, else NULL."""
     original = expression.replace("m.", "o.")
-    of_original = (
+    return (
         f"(SELECT {original} FROM {LEDGER} o WHERE o.position = m.reverses_id"
         f" AND o.kind = 'receipt' AND o.unit_cost IS NOT NULL)"
     )
+
+
+def _net_of_reversals(a: Arithmetic, expression: str) -> str:
     received = f"coalesce({a.sum(expression)} FILTER (WHERE {_COSTED_RECEIPT}), 0)"
-    reversed_ = f"coalesce({a.sum(of_original)} FILTER (WHERE m.kind = 'reversal'), 0)"
+    reversed_ = f"coalesce({a.sum(_of_original(expression))} FILTER (WHERE m.kind = 'reversal'), 0)"
     return a.stored(a.subtract(received, reversed_))
 
 
@@ -118,3 +128,22 @@ PRODUCT = Projection(
 )
 
 PROJECTIONS = (PRODUCT_LOCATION, PRODUCT, LOCATION, LOT)
+
+# A rebuild on PostgreSQL reads the ledger once for every projection: its movements summed per
+# key fields (their delta, and what PRODUCT sums of receipts), split into legs (what PRODUCT sums
+# rides on a movement's first leg), summed per product, location and lot into a table that each
+# projection sums its own rows from (``rollup_sql``: far fewer rows than the ledger).
+_MOVEMENT_TOTALS = f"""
+    SELECT {", ".join(KEY_FIELDS)}, sum(m.delta) AS delta,
+           {_net_of_reversals(POSTGRESQL, "m.quantity")} AS received_quantity,
+           {_net_of_reversals(POSTGRESQL, POSTGRESQL.value("m.quantity", "m.unit_cost"))} AS received_value
+      FROM {LEDGER} m
+     WHERE {RANGE}
+     GROUP BY {", ".join(KEY_FIELDS)}
+"""
+TOTALS_SQL = f"""
+    SELECT product_id, location_id, lot_id, sum(change) AS quantity,
+           sum(received_quantity) AS received_quantity, sum(received_value) AS received_value
+      FROM ({legs_of_totals_sql(f"({_MOVEMENT_TOTALS})", carried=("received_quantity", "received_value"))}) legs
+     GROUP BY product_id, location_id, lot_id
+"""

@@ -7,7 +7,6 @@ counting an event twice. Positions are gap-free and become visible in order (see
 """
 import logging
 import time
-from concurrent.futures import ThreadPoolExecutor
 
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
@@ -85,25 +84,28 @@ def projection_rebuild(projection: Projection) -> int:
         started = time.monotonic()
         head = head_position()
         rebuild.refill(projection, upto=head)
-        checkpoint.position = checkpoint.events_applied = head
-        checkpoint.updated_at = checkpoint.rebuilt_at = timezone.now()
-        checkpoint.error, checkpoint.failed_at = "", None
-        checkpoint.rebuild_seconds = time.monotonic() - started
-        checkpoint.save()
+        _rebuilt(checkpoint, head, time.monotonic() - started)
     return head
 
 
 def projections_rebuild() -> dict[str, int]:
-    """Rebuild every projection. On PostgreSQL, outside a transaction, they are rebuilt at once,
-    one connection each: each reads the whole ledger, and the server's cores share the work."""
-    if connection.vendor != "postgresql" or connection.in_atomic_block:
+    """Rebuild every projection. On PostgreSQL all of them in one transaction, from one read of the
+    ledger (``rebuild.refill_all``); elsewhere one after the other."""
+    if connection.vendor != "postgresql":
         return {projection.name: projection_rebuild(projection) for projection in PROJECTIONS}
-    with ThreadPoolExecutor(max_workers=len(PROJECTIONS)) as pool:
-        return dict(zip((p.name for p in PROJECTIONS), pool.map(_rebuild_on_own_connection, PROJECTIONS)))
+    with transaction.atomic():
+        checkpoints = [_locked_checkpoint(projection) for projection in PROJECTIONS]  # always in this order
+        started = time.monotonic()
+        head = head_position()
+        rebuild.refill_all(PROJECTIONS, upto=head)
+        for checkpoint in checkpoints:
+            _rebuilt(checkpoint, head, time.monotonic() - started)
+    return {projection.name: head for projection in PROJECTIONS}
 
 
-def _rebuild_on_own_connection(projection: Projection) -> int:
-    try:
-        return projection_rebuild(projection)
-    finally:
-        connection.close()
+def _rebuilt(checkpoint: Checkpoint, head: int, seconds: float) -> None:
+    checkpoint.position = checkpoint.events_applied = head
+    checkpoint.updated_at = checkpoint.rebuilt_at = timezone.now()
+    checkpoint.error, checkpoint.failed_at = "", None
+    checkpoint.rebuild_seconds = seconds
+    checkpoint.save()
