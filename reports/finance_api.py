@@ -48,12 +48,23 @@ _DOWNLOAD = OpenApiParameter(
 )
 
 
+def _period_parameters(query) -> list[OpenApiParameter]:
+    """A period's bounds as the query states them, with an example each: examples that run forward
+    (a client's first request, and schemathesis', is valid)."""
+    return [
+        OpenApiParameter(name, OpenApiTypes.DATETIME, OpenApiParameter.QUERY, required=True,
+                         description=query._declared_fields[name].help_text, examples=[OpenApiExample("A quarter's", value=value)])
+        for name, value in (("from", "2026-01-01T00:00:00Z"), ("to", "2026-04-01T00:00:00Z"))
+    ]
+
+
 def _report_view(name: str, report: str, query, answer, summary: str, example: dict):
     """A finance report's view: ``query`` validated, the report worked out, as JSON, CSV or XLSX."""
+    period = _period_parameters(query) if "from" in query._declared_fields else []
 
     @extend_schema(
         summary=summary,
-        parameters=[query, _format_parameter(_FORMATS), _DOWNLOAD],
+        parameters=[query, *period, _format_parameter(_FORMATS), _DOWNLOAD],
         responses={
             (200, "application/json"): OpenApiResponse(answer, examples=[
                 OpenApiExample(summary, example, response_only=True, status_codes=["200"])]),
@@ -143,7 +154,7 @@ class ExportListView(APIView):
     permission_classes = [READ]
 
     @extend_schema(
-        request=serializers.ExportRequestSerializer,
+        request=serializers.EXPORT_REQUEST,
         responses={202: OpenApiResponse(serializers.ExportJobSerializer, description="The job; its status is at `/reports/exports/{id}/`.",
                                         examples=[OpenApiExample("Done at once", _JOB_EXAMPLE, response_only=True, status_codes=["202"])])},
         examples=[OpenApiExample("A year's flows by week", {"report": "flows", "format": "xlsx",

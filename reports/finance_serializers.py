@@ -6,10 +6,12 @@ the serializers below declare it for the schema.
 """
 from decimal import Decimal
 
+from drf_spectacular.utils import PolymorphicProxySerializer
 from rest_framework import serializers
 
 from catalog.models import MONEY as MONEY_FIELD
 from catalog.models import QUANTITY as QUANTITY_FIELD
+from common.api.schema import closed
 from common.ids import MAX_ID
 from valuation.selectors import FLOW_GROUPS, PERIODS
 from valuation.serializers import AsOfField
@@ -177,19 +179,64 @@ TurnoverReportSerializer = _answer_serializer("TurnoverReport", finance.TURNOVER
 SlowStockReportSerializer = _answer_serializer("SlowStockReport", finance.SLOW, ("product",), ("quantity", "value"))
 
 
+NOT_A_FIELD = "Not a field of an export: give report, format and parameters."
+NOT_A_PARAMETER = "Not a parameter of the {report} report."
+NOT_A_VALUE = "Give a text or a number."
+
+
 class ExportRequestSerializer(serializers.Serializer):
-    """Which report, in which format, with the report's own query parameters (as its GET takes them)."""
+    """Which report, in which format, with the report's own query parameters (as its GET takes them:
+    text, or numbers). Errors in them name the parameter: ``parameters.to``."""
 
     report = serializers.ChoiceField(choices=finance.REPORTS)
     format = serializers.ChoiceField(choices=("csv", "xlsx"))
-    parameters = serializers.DictField(child=serializers.CharField(), required=False, default=dict,
-                                       help_text="The report's query parameters, as strings (e.g. `{\"as_of\": \"2026-10-31\"}`).")
+    parameters = serializers.DictField(required=False, default=dict,
+                                       help_text="The report's query parameters (e.g. `{\"as_of\": \"2026-10-31\"}`).")
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict):
+            unknown = {name: [NOT_A_FIELD] for name in data if name not in self.fields}
+            if unknown:
+                raise serializers.ValidationError(unknown)
+        return super().to_internal_value(data)
 
     def validate(self, attrs):
-        query = QUERIES[attrs["report"]](data=attrs["parameters"])
-        if not query.is_valid():
-            raise serializers.ValidationError({"parameters": query.errors})
-        return attrs
+        query_class, report = QUERIES[attrs["report"]], attrs["report"]
+        errors, text = {}, {}
+        for name, value in attrs["parameters"].items():
+            if name not in query_class._declared_fields:
+                errors[f"parameters.{name}"] = [NOT_A_PARAMETER.format(report=report)]
+            elif isinstance(value, bool) or not isinstance(value, (str, int, float)):
+                errors[f"parameters.{name}"] = [NOT_A_VALUE]
+            else:
+                text[name] = str(value)
+        if not errors:
+            query = query_class(data=text)
+            if not query.is_valid():
+                errors = {f"parameters.{name}": messages for name, messages in query.errors.items()}
+        if errors:
+            raise serializers.ValidationError(errors)
+        return {**attrs, "parameters": text}
+
+
+def _export_variant(report: str):
+    """The export request of one report, for the schema: its parameters the report's query's
+    (required where the report has a required one), and nothing else."""
+    query = QUERIES[report]
+    needed = any(field.required for field in query._declared_fields.values())
+    parameters = closed(type(f"{report.title()}ExportParameters", (query,), {"__doc__": query.__doc__}))
+    return closed(type(f"{report.title()}ExportRequest", (serializers.Serializer,), {
+        "__doc__": f"An export of the {report} report.",
+        "report": serializers.ChoiceField(choices=(report,)),
+        "format": serializers.ChoiceField(choices=("csv", "xlsx")),
+        "parameters": parameters(required=needed, help_text="The report's query parameters, as its GET takes them."),
+    }))
+
+
+EXPORT_REQUEST = PolymorphicProxySerializer(
+    component_name="ExportRequest", serializers={report: _export_variant(report) for report in finance.REPORTS},
+    resource_type_field_name="report",
+)
 
 
 class ExportJobSerializer(serializers.ModelSerializer):

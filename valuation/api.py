@@ -39,6 +39,14 @@ _LAYERS_EXAMPLE = {
     ],
 }
 
+_ENTRY_EXAMPLE = {
+    "id": 44, "movement": 12, "product": 1, "warehouse": 1, "location": 1, "lot": None, "occurred_at": "2026-10-20T14:00:00Z",
+    "flow": "issue", "reversal": False, "quantity": "-1200.000", "value": "-79.0000", "cogs": "79.0000", "unit_cost": "0.0658",
+    "flagged": False,
+}
+_STATUS_EXAMPLE = {"position": 17, "head": 17, "behind": 0, "events_applied": 17, "updated_at": "2026-12-03T11:52:52.305957Z",
+                   "rebuilt_at": None, "error": ""}
+
 
 def _exists(model, name: str, pk: int | None) -> None:
     if pk is not None and not model.objects.filter(pk=pk).exists():
@@ -111,6 +119,7 @@ class ProductCostLayersView(APIView):
         return Response(serializers.ProductCostLayersSerializer(body).data)
 
 
+@extend_schema(examples=[OpenApiExample("An issue by FIFO: 500 @ 0.06 and 700 @ 0.07", _ENTRY_EXAMPLE, response_only=True)])
 class CostEntryList(generics.ListAPIView):
     """What each movement did to the value, per leg: quantity and value (signed), COGS of issues
     (negated by their reversals), the unit cost used, flagged when a receipt without a cost took the
@@ -128,6 +137,7 @@ class ValuationStatusView(APIView):
 
     permission_classes = [READ]
 
-    @extend_schema(responses=serializers.ValuationStatusSerializer)
+    @extend_schema(responses={200: OpenApiResponse(serializers.ValuationStatusSerializer, examples=[
+        OpenApiExample("Caught up", _STATUS_EXAMPLE, response_only=True)])})
     def get(self, request):
         return Response(serializers.ValuationStatusSerializer(asdict(selectors.valuation_status())).data)

@@ -25,7 +25,8 @@ results); no check is turned off:
   real one the ledger's first page links to, as a client does; it is never made up;
 - rules the schema cannot state are kept by generated valid data (``keeps_rules_a_schema_cannot_state``):
   rules over two fields (a transfer's two locations differ; ``stock/as-of/`` takes at most one of
-  ``position`` and ``recorded_at``; a report's period runs forward, ``to`` after ``from``; a period
+  ``position`` and ``recorded_at``; a report's period runs forward, ``to`` after ``from``, in an
+  export's ``parameters`` too; slow stock's ``dead_days`` is at least its ``days``; a period
   close's date is before today; an export's ``after`` is not past its ``upto``; a category's
   ``parent`` is neither itself nor one of its descendants, read from the live server; a lot is
   made for a product tracked by lot and not after it expires, its stored dates read from the server; a batch's items
@@ -81,7 +82,8 @@ POSTING = ("POST /api/v1/movements/", "POST /api/v1/movements/batch/", "POST /ap
 
 CONFIGURED = {
     "rules a schema cannot state": "generated valid data keeps them (a transfer's two locations differ; "
-    "stock/as-of/ takes at most one of position and recorded_at; a report's to is after its from; a close's through is before today; "
+    "stock/as-of/ takes at most one of position and recorded_at; a report's to is after its from (an export's parameters too); "
+    "slow stock's dead_days is at least its days; a close's through is before today; "
     "an export's after is not past its upto; a category's parent is neither itself nor a descendant (read from the server); "
     "a lot is made for a product tracked by lot, and not made after it expires (read from the server); "
     "a movement names a lot for a product tracked by lot (a receipt or count always) and none for another, and gives "
@@ -175,8 +177,14 @@ def keeps_rules_a_schema_cannot_state(context, case) -> bool:
     if label == "GET /api/v1/stock/as-of/":
         query = case.query or {}
         return not (query.get("position") not in (None, "") and query.get("recorded_at") not in (None, ""))
-    if label in ("GET /api/v1/reports/stock/", "GET /api/v1/reports/stock/chart/"):
+    if label in ("GET /api/v1/reports/stock/", "GET /api/v1/reports/stock/chart/", "GET /api/v1/reports/flows/",
+                 "GET /api/v1/reports/turnover/"):
         return _runs_forward(case.query or {})
+    if label == "GET /api/v1/reports/slow-stock/":
+        return _dead_after_slow(case.query or {})
+    if label == "POST /api/v1/reports/exports/":
+        parameters = body.get("parameters") if isinstance(body.get("parameters"), dict) else {}
+        return _runs_forward(parameters) and _dead_after_slow(parameters)
     if label in ("PATCH /api/v1/categories/{id}/", "PUT /api/v1/categories/{id}/"):
         return not _makes_a_cycle(case)
     if label == "GET /api/v1/ledger/export/":
@@ -283,6 +291,14 @@ def _before_today(through) -> bool:
     try:
         return date.fromisoformat(str(through)) < datetime.now(timezone.utc).date()
     except ValueError:
+        return True
+
+
+def _dead_after_slow(query: dict) -> bool:
+    """Slow stock's ``dead_days`` is at least its ``days`` (their defaults where not given: 365, 90)."""
+    try:
+        return int(query.get("dead_days", 365)) >= int(query.get("days", 90))
+    except (TypeError, ValueError):
         return True
 
 

@@ -154,6 +154,9 @@ def test_an_export_runs_tells_its_progress_and_its_file_equals_the_api(finance_c
     with django_capture_on_commit_callbacks(execute=True):
         response = finance_client.post("/api/v1/reports/exports/", {"report": "flows", "format": "xlsx", "parameters": {
             "from": "2026-01-01", "to": "2026-04-01"}}, format="json")
+        numbers = finance_client.post("/api/v1/reports/exports/", {"report": "slow", "format": "csv", "parameters": {
+            "days": 14, "dead_days": 30}}, format="json")
+    assert numbers.json()["parameters"] == {"days": "14", "dead_days": "30"}  # kept as the GET takes them
     assert response.status_code == 202, response.content
     job = response.json()
     status = finance_client.get(f"/api/v1/reports/exports/{job['id']}/").json()
@@ -181,10 +184,17 @@ def test_an_export_not_done_is_a_409_and_bad_requests_a_400(finance_client, fina
     pending = ExportJob.objects.create(report="valuation", format="csv", requested_by=finance)
     response = finance_client.get(f"/api/v1/reports/exports/{pending.pk}/download/")
     assert (response.status_code, response.json()["code"], response.json()["state"]) == (409, "export_not_ready", "pending")
-    for body, field in (({"report": "ledger", "format": "csv"}, "report"), ({"report": "valuation", "format": "pdf"}, "format"),
-                        ({"report": "flows", "format": "csv", "parameters": {"from": "2026-01-01"}}, "parameters")):
+    for body, fields in (({"report": "ledger", "format": "csv"}, ["report"]), ({"report": "valuation", "format": "pdf"}, ["format"]),
+                         ({"report": "flows", "format": "csv", "parameters": {"from": "2026-01-01"}}, ["parameters.to"]),
+                         ({"report": "flows", "format": "csv"}, ["parameters.from", "parameters.to"]),
+                         ({"report": "valuation", "format": "csv", "parameters": {"shelf": "A"}}, ["parameters.shelf"]),
+                         ({"report": "slow", "format": "csv", "parameters": {"days": [90]}}, ["parameters.days"]),
+                         ({"report": "slow", "format": "csv", "parameters": {"days": 30, "dead_days": 10}}, ["parameters.dead_days"]),
+                         ({"report": "valuation", "format": "csv", "priority": "high"}, ["priority"])):
         response = finance_client.post("/api/v1/reports/exports/", body, format="json")
-        assert (response.status_code, response.json()["code"]) == (400, "validation_error") and field in response.json()["errors"]
+        errors = response.json()["errors"]
+        assert (response.status_code, response.json()["code"], sorted(errors)) == (400, "validation_error", fields)
+        assert all(isinstance(message, str) for messages in errors.values() for message in messages)  # the one error shape
     assert not ExportJob.objects.exclude(pk=pending.pk).exists()
 
 
