@@ -30,5 +30,7 @@ LOGGING = {
         # Django logs every 4xx as a WARNING ("Conflict: /api/v1/movements/"); a refusal is the
         # API working, and the request's own line (wms.request, INFO) says it. 5xx stay ERRORs.
         "django.request": {"level": "ERROR"},
+        # python-barcode (scan's labels, SVG only) says at every start that Pillow is missing.
+        "pyBarcode": {"level": "WARNING"},
     },
 }
