@@ -220,21 +220,13 @@ class Valuer:
         remaining = quantity
         if self.state.method == FIFO:
             if prefer:
-                order = sorted(pool.layers, key=lambda layer: (layer.seq != prefer, layer.seq))
-            else:
-                order = iter(pool.layers)  # oldest first, without copying them all
-            for layer in order:
-                if remaining <= 0:
-                    break
-                piece = layer.take(min(layer.quantity, remaining))
-                remaining -= piece.quantity
-                taken.append(piece)
-            if prefer:
+                taken, remaining = _take_in_order(sorted(pool.layers, key=lambda layer: (layer.seq != prefer, layer.seq)), quantity)
                 pool.layers = [layer for layer in pool.layers if layer.quantity > 0]
             else:
+                taken, remaining = _take_in_order(pool.layers, quantity)
                 # Only the oldest layers were taken, so the exhausted ones are a prefix: dropping it
                 # keeps an issue's cost in the layers it takes, not in all the product holds (a
-                # product with 100,000 events took 130 s to value; 2 s so).
+                # product with 100,000 events took 130 s to value).
                 exhausted = next((index for index, layer in enumerate(pool.layers) if layer.quantity > 0), len(pool.layers))
                 del pool.layers[:exhausted]
             pool.quantity -= quantity - remaining
@@ -354,19 +346,23 @@ class Valuer:
 
     def _consume_newest(self, event: Event, pool: Pool, quantity: Decimal, own: int | None) -> tuple[list[Layer], bool]:
         """A receipt's reversal under FIFO: its own layer first, then the newest others."""
-        taken: list[Layer] = []
-        remaining = quantity
-        order = sorted(pool.layers, key=lambda layer: (layer.seq != own, -layer.seq))
-        for layer in order:
-            if remaining <= 0:
-                break
-            piece = layer.take(min(layer.quantity, remaining))
-            remaining -= piece.quantity
-            taken.append(piece)
+        taken, remaining = _take_in_order(sorted(pool.layers, key=lambda layer: (layer.seq != own, -layer.seq)), quantity)
         pool.layers = [layer for layer in pool.layers if layer.quantity > 0]
         pool.quantity -= quantity - remaining
         pool.value -= sum((piece.value for piece in taken), ZERO)
         return taken, remaining > 0
+
+
+def _take_in_order(layers: Iterable[Layer], quantity: Decimal) -> tuple[list[Layer], Decimal]:
+    """Take ``quantity`` off ``layers`` in their order: the pieces taken, and what they lacked."""
+    taken, remaining = [], quantity
+    for layer in layers:
+        if remaining <= 0:
+            break
+        piece = layer.take(min(layer.quantity, remaining))
+        remaining -= piece.quantity
+        taken.append(piece)
+    return taken, remaining
 
 
 def _take_value(pool: Pool, quantity: Decimal, value: Decimal) -> tuple[Decimal, bool]:

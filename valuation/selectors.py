@@ -49,6 +49,17 @@ def _decimal(value) -> Decimal:
     return ZERO if value is None else Decimal(value)
 
 
+def _scoped(entries, *, product=None, category=None, warehouse=None):
+    """Cost entries of one product, category and/or warehouse (None: any)."""
+    if product is not None:
+        entries = entries.filter(product_id=product)
+    if category is not None:
+        entries = entries.filter(product__category_id=category)
+    if warehouse is not None:
+        entries = entries.filter(warehouse_id=warehouse)
+    return entries
+
+
 # -- value on hand ------------------------------------------------------------------------------
 def _entries(*, as_of: datetime | None, position: int | None, product=None, warehouse=None, category=None):
     entries = CostEntry.objects.all()
@@ -56,13 +67,7 @@ def _entries(*, as_of: datetime | None, position: int | None, product=None, ware
         entries = entries.filter(occurred_at__lte=as_of)
     if position is not None:
         entries = entries.filter(movement_id__lte=position)
-    if product is not None:
-        entries = entries.filter(product_id=product)
-    if warehouse is not None:
-        entries = entries.filter(warehouse_id=warehouse)
-    if category is not None:
-        entries = entries.filter(product__category_id=category)
-    return entries
+    return _scoped(entries, product=product, category=category, warehouse=warehouse)
 
 
 def _replayed_products(position: int | None, product=None, category=None) -> set[int]:
@@ -185,13 +190,8 @@ def cost_flows(*, start: datetime, end: datetime, period: str = "month", group_b
         raise ValueError(f"period must be one of {', '.join(PERIODS)}")
     if group_by not in FLOW_GROUPS:
         raise ValueError(f"group_by must be one of {', '.join(FLOW_GROUPS)}")
-    entries = CostEntry.objects.filter(occurred_at__gte=start, occurred_at__lt=end).exclude(flow="transfer")
-    if product is not None:
-        entries = entries.filter(product_id=product)
-    if category is not None:
-        entries = entries.filter(product__category_id=category)
-    if warehouse is not None:
-        entries = entries.filter(warehouse_id=warehouse)
+    entries = _scoped(CostEntry.objects.filter(occurred_at__gte=start, occurred_at__lt=end).exclude(flow="transfer"),
+                      product=product, category=category, warehouse=warehouse)
     group = "product_id" if group_by == "product" else "product__category_id"
     zone = ZoneInfo(settings.TIME_ZONE)
     rows = (
@@ -248,12 +248,7 @@ def last_issue_times(*, as_of: datetime | None = None, product: int | None = Non
     if as_of is not None:
         entries = entries.filter(occurred_at__lte=as_of)
         reversed_ = reversed_.filter(occurred_at__lte=as_of)
-    if product is not None:
-        entries = entries.filter(product_id=product)
-    if category is not None:
-        entries = entries.filter(product__category_id=category)
-    if warehouse is not None:
-        entries = entries.filter(warehouse_id=warehouse)
+    entries = _scoped(entries, product=product, category=category, warehouse=warehouse)
     undone = Movement.objects.filter(position__in=reversed_.values("movement_id")).values("reverses_id")
     entries = entries.exclude(movement_id__in=undone)
     return dict(entries.values_list("product_id").annotate(last=Max("occurred_at")).order_by())
