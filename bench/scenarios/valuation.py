@@ -12,9 +12,9 @@
   the ceiling), then a receipt dated before its first event is posted; the time from that
   posting's commit until the valuation has re-valued the product (what the worker does,
   ``valuation_catch_up``) is the settle time. Another thread posts receipts of another product
-  through the API all along (after 10 not counted), from a second before the backdated receipt: the slowest of those
-  posted while the re-valuation ran, beside the slowest of the second before, says whether it held
-  postings (it must not: it locks only the valuation's own rows); a third polls ``pg_locks``
+  through the API all along (after 10 not counted), from a second before the backdated receipt:
+  the slowest of those posted while the re-valuation ran, beside the slowest of the second before,
+  says whether it held postings (it must not: it locks only the valuation's own rows); a third polls ``pg_locks``
   meanwhile for any lock a backend waits for (there should be none). On 2 cores the re-valuation
   (Python, one core) and PostgreSQL's writes take CPU from the postings, so they slow down without
   waiting for anything: the lock poll tells the two apart.
