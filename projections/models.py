@@ -6,6 +6,7 @@ refers to the catalog for joins only, and a rebuild must be free to empty and re
 from django.db import models
 
 from catalog.models import MONEY, QUANTITY, Location, Lot, Product
+from common.models import ReadSideCheckpoint
 
 # Totals over many rows: every on-hand fits QUANTITY, but a product's total over its locations, a
 # location's over its products and the receipts of all time need more room (on PostgreSQL; SQLite
@@ -26,21 +27,8 @@ def _location():
     return models.ForeignKey(Location, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+", db_index=False)
 
 
-class Checkpoint(models.Model):
+class Checkpoint(ReadSideCheckpoint):
     """How far one projection has applied the ledger."""
-
-    name = models.CharField(max_length=64, primary_key=True)
-    position = models.BigIntegerField(default=0, help_text="Ledger position applied up to (inclusive).")
-    events_applied = models.BigIntegerField(default=0)
-    updated_at = models.DateTimeField(null=True, blank=True)
-    rebuilt_at = models.DateTimeField(null=True, blank=True)
-    error = models.TextField(blank=True, help_text="Why the last catch-up failed (empty once one succeeds).")
-    failed_at = models.DateTimeField(null=True, blank=True)
-    catch_up_seconds = models.FloatField(null=True, blank=True, help_text="How long the last catch-up that applied events took.")
-    rebuild_seconds = models.FloatField(null=True, blank=True, help_text="How long the last rebuild took.")
-
-    def __str__(self) -> str:
-        return f"{self.name} @ {self.position}"
 
 
 class ProductLocationStock(models.Model):

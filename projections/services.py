@@ -9,7 +9,6 @@ import logging
 import time
 
 from django.db import DatabaseError, connection, transaction
-from django.utils import timezone
 
 from ledger.selectors import head_position
 
@@ -45,12 +44,7 @@ def projection_catch_up(projection: Projection, *, chunk: int = CATCH_UP_CHUNK) 
                 return applied
             _apply(projection, after=checkpoint.position, upto=upto)
             applied += upto - checkpoint.position
-            checkpoint.events_applied += upto - checkpoint.position
-            checkpoint.position = upto
-            checkpoint.updated_at = timezone.now()
-            checkpoint.error, checkpoint.failed_at = "", None
-            checkpoint.catch_up_seconds = time.monotonic() - started
-            checkpoint.save()
+            checkpoint.applied(upto, seconds=time.monotonic() - started)
         if upto == head:  # caught up with the head as read; later postings queue their own run
             return applied
 
@@ -65,13 +59,9 @@ def projections_catch_up() -> dict[str, int | str]:
         except DatabaseError as error:
             reason = exact.explain(error)
             logger.error("projection %s could not catch up: %s", projection.name, reason)
-            _record_failure(projection, reason)
+            Checkpoint.failed(projection.name, reason)
             results[projection.name] = f"failed: {reason}"
     return results
-
-
-def _record_failure(projection: Projection, reason: str) -> None:
-    Checkpoint.objects.filter(pk=projection.name).update(error=reason[:2000], failed_at=timezone.now())
 
 
 def projection_rebuild(projection: Projection) -> int:
@@ -84,7 +74,7 @@ def projection_rebuild(projection: Projection) -> int:
         started = time.monotonic()
         head = head_position()
         rebuild.refill(projection, upto=head)
-        _rebuilt(checkpoint, head, time.monotonic() - started)
+        checkpoint.rebuilt(head, seconds=time.monotonic() - started)
     return head
 
 
@@ -99,13 +89,6 @@ def projections_rebuild() -> dict[str, int]:
         head = head_position()
         rebuild.refill_all(PROJECTIONS, upto=head)
         for checkpoint in checkpoints:
-            _rebuilt(checkpoint, head, time.monotonic() - started)
+            checkpoint.rebuilt(head, seconds=time.monotonic() - started)
     return {projection.name: head for projection in PROJECTIONS}
 
-
-def _rebuilt(checkpoint: Checkpoint, head: int, seconds: float) -> None:
-    checkpoint.position = checkpoint.events_applied = head
-    checkpoint.updated_at = checkpoint.rebuilt_at = timezone.now()
-    checkpoint.error, checkpoint.failed_at = "", None
-    checkpoint.rebuild_seconds = seconds
-    checkpoint.save()

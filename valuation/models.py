@@ -6,6 +6,7 @@ the rows refer to the catalog and the ledger for joins only.
 from django.db import models
 
 from catalog.models import MONEY, QUANTITY, Location, Lot, Product, ValuationMethod, Warehouse
+from common.models import ReadSideCheckpoint
 from ledger.models import Movement
 
 # A value: up to 10^12 units at up to 10^9 a unit, to the ten-thousandth.
@@ -16,21 +17,8 @@ def _key(model, **kwargs):
     return models.ForeignKey(model, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+", db_index=False, **kwargs)
 
 
-class ValuationCheckpoint(models.Model):
+class ValuationCheckpoint(ReadSideCheckpoint):
     """How far the valuation has applied the ledger (the projections' ``Checkpoint``, for this one)."""
-
-    name = models.CharField(max_length=64, primary_key=True)
-    position = models.BigIntegerField(default=0, help_text="Ledger position applied up to (inclusive).")
-    events_applied = models.BigIntegerField(default=0)
-    updated_at = models.DateTimeField(null=True, blank=True)
-    rebuilt_at = models.DateTimeField(null=True, blank=True)
-    error = models.TextField(blank=True, help_text="Why the last catch-up failed (empty once one succeeds).")
-    failed_at = models.DateTimeField(null=True, blank=True)
-    catch_up_seconds = models.FloatField(null=True, blank=True)
-    rebuild_seconds = models.FloatField(null=True, blank=True)
-
-    def __str__(self) -> str:
-        return f"{self.name} @ {self.position}"
 
 
 class ProductValuation(models.Model):

@@ -273,12 +273,7 @@ def valuation_catch_up(*, chunk: int = CATCH_UP_CHUNK) -> int:
                 return applied
             _apply(after=checkpoint.position, upto=upto)
             applied += upto - checkpoint.position
-            checkpoint.events_applied += upto - checkpoint.position
-            checkpoint.position = upto
-            checkpoint.updated_at = timezone.now()
-            checkpoint.error, checkpoint.failed_at = "", None
-            checkpoint.catch_up_seconds = time.monotonic() - started
-            checkpoint.save()
+            checkpoint.applied(upto, seconds=time.monotonic() - started)
         if upto == head:
             return applied
 
@@ -289,7 +284,7 @@ def valuation_catch_up_or_record() -> int | str:
         return valuation_catch_up()
     except DatabaseError as error:
         logger.error("valuation could not catch up: %s", error)
-        ValuationCheckpoint.objects.filter(pk=CHECKPOINT).update(error=str(error)[:2000], failed_at=timezone.now())
+        ValuationCheckpoint.failed(CHECKPOINT, str(error))
         return f"failed: {error}"
 
 
@@ -340,9 +335,5 @@ def valuation_rebuild() -> int:
         _write_entries(entries())
         for rows, model in ((backdatings, Backdating), (valuations, ProductValuation), (layers, CostLayer)):
             _bulk(rows, model)
-        checkpoint.position = checkpoint.events_applied = head
-        checkpoint.updated_at = checkpoint.rebuilt_at = timezone.now()
-        checkpoint.error, checkpoint.failed_at = "", None
-        checkpoint.rebuild_seconds = time.monotonic() - started
-        checkpoint.save()
+        checkpoint.rebuilt(head, seconds=time.monotonic() - started)
     return head
