@@ -48,6 +48,14 @@ class LocationFilter(FilterSet):
         fields = ["warehouse", "warehouse_code", "code", "is_active"]
 
 
+class ExpiresBeforeFilter(django_filters.DateFilter):
+    """Lots expiring before the date given; ``lot_path`` as for ``ExpiredFilter``."""
+
+    def __init__(self, *, lot_path: str = "", **kwargs):
+        kwargs.setdefault("help_text", "Lots expiring before this date (lots without an expiry never are).")
+        super().__init__(field_name=f"{lot_path}expires_on", lookup_expr="lt", **kwargs)
+
+
 class ExpiredFilter(BooleanFilter):
     """true: lots past their expiry today in the books' time zone; false: the others (without one too).
     ``lot_path`` reaches the lot from the filtered rows ("" for lots themselves, "lot__" for their stock)."""
@@ -69,9 +77,7 @@ class ExpiredFilter(BooleanFilter):
 class LotFilter(FilterSet):
     product = IdFilter(field_name="product_id")
     code = django_filters.CharFilter()
-    expires_before = django_filters.DateFilter(
-        field_name="expires_on", lookup_expr="lt", help_text="Lots expiring before this date (lots without an expiry never are).",
-    )
+    expires_before = ExpiresBeforeFilter()
     expired = ExpiredFilter()
     with_stock = BooleanFilter(
         method="by_stock", help_text="true: some on hand at some location; false: none anywhere.",

@@ -1,6 +1,6 @@
 import django_filters
 
-from catalog.filters import ExpiredFilter
+from catalog.filters import ExpiredFilter, ExpiresBeforeFilter
 from catalog.selectors import category_with_descendants
 from common.api.filters import BooleanFilter, FilterSet
 from common.ids import IdFilter
@@ -51,9 +51,7 @@ class LotStockFilter(NonZeroFilterSet):
     warehouse = IdFilter(field_name="location__warehouse_id")
     category = CategoryTreeFilter(product_path="product__")
     lot_code = django_filters.CharFilter(field_name="lot__code")
-    expires_before = django_filters.DateFilter(
-        field_name="lot__expires_on", lookup_expr="lt", help_text="Lots expiring before this date (lots without an expiry never are).",
-    )
+    expires_before = ExpiresBeforeFilter(lot_path="lot__")
     expired = ExpiredFilter(lot_path="lot__")
 
     class Meta:
