@@ -282,6 +282,9 @@ def test_a_refusal_on_replay_is_kept_until_dismissed(demo):
         _kind(page, "issue")
         _wedge(page, "PAINT-W10")
         page.wait_for_function("document.getElementById('pending-count').textContent === '1'")
+        # The outbox counts the scan before its first send is tried: wait until that send has failed,
+        # or the network may be back in time for it (a refusal seen as it is made is not kept).
+        page.wait_for_selector("#result.pending")
         context.set_offline(False)
         page.wait_for_selector("#refusals li.refused")
         # how many are there (none) and how many were asked for
