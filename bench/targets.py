@@ -5,6 +5,7 @@ POSTING_RATE = 1_000  # movements/s
 POSTING_SHARE_OF_BARE = 0.70  # of the bare DRF endpoint's movements/s
 POSTING_P99_MS = 50
 BATCH_RATE = 50_000  # events/s
+BATCH_SHARE_OF_COPY = 0.70  # of COPY of the same rows into a copy of the events table (issue 18)
 REBUILD_RATE = 1_000_000  # events/s
 REBUILD_SHARE_OF_GROUP_BY = 0.50
 AS_OF_P50_MS = 20

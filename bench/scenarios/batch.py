@@ -1,9 +1,13 @@
 """Scenario 3, batch: ``POST /movements/batch/`` with 1,000 movements per request from a few
 concurrent Python clients (a request is heavy enough that the client's cost is small).
-Ceiling: the very rows the product appended, inserted again with multi-row INSERTs of 1,000
-rows by as many clients into a scratch copy of the events table (same columns and indexes)."""
+Ceilings: the very rows the product appended, written again by as many clients, 1,000 rows per
+statement and a commit each, into a scratch copy of the events table (same columns, constraints
+and indexes): (a) by ``COPY ... FROM STDIN`` of their text (the target's ceiling: the fastest way
+PostgreSQL takes rows, and the one the product's batch path uses); (b) by multi-row ``INSERT``."""
+import io
 import random
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 from psycopg2.extras import execute_values
@@ -34,32 +38,52 @@ def _post_batches(bench: Bench, bodies: list[list[dict]]) -> list[int]:
     return statuses
 
 
-def _insert_again(bench: Bench, first: int, last: int) -> float:
-    """Multi-row INSERT of positions (first, last] into a scratch copy; return rows/s."""
+SCRATCH = "bench_movement_copy"
+
+
+def _write_again(bench: Bench, chunks: list, write: Callable) -> float:
+    """Seconds for the clients to ``write(cursor, chunk)`` every chunk (a commit each) into a
+    fresh scratch copy of the events table, dropped afterwards."""
     with bench.connection() as connection, connection.cursor() as cursor:
-        cursor.execute("CREATE TABLE bench_movement_copy (LIKE ledger_movement INCLUDING ALL)")
-        cursor.execute("SELECT * FROM ledger_movement LIMIT 0")
-        columns = [c.name for c in cursor.description if c.name != "id"]
-        cursor.execute(f"SELECT {', '.join(columns)} FROM ledger_movement WHERE position > %s AND position <= %s "
-                       "ORDER BY position", [first, last])
-        rows = cursor.fetchall()
-    chunks = [rows[i : i + BATCH] for i in range(0, len(rows), BATCH)]
-    statement = f"INSERT INTO bench_movement_copy ({', '.join(columns)}) VALUES %s"
+        cursor.execute(f"CREATE TABLE {SCRATCH} (LIKE ledger_movement INCLUDING ALL)")
 
     def client(share: list) -> None:
         with bench.connection(autocommit=False) as connection, connection.cursor() as cursor:
             for chunk in share:
-                execute_values(cursor, statement, chunk, page_size=BATCH)
+                write(cursor, chunk)
                 connection.commit()
 
     clients = bench.sizes.batch_clients
     started = time.monotonic()
-    with ThreadPoolExecutor(clients) as pool:
-        list(pool.map(client, [chunks[i::clients] for i in range(clients)]))
-    seconds = time.monotonic() - started
+    try:
+        with ThreadPoolExecutor(clients) as pool:
+            list(pool.map(client, [chunks[i::clients] for i in range(clients)]))
+        return time.monotonic() - started
+    finally:
+        with bench.connection() as connection, connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE {SCRATCH}")
+
+
+def _ceilings(bench: Bench, first: int, last: int) -> tuple[float, float]:
+    """Rows/s of positions (first, last] written again by COPY, then by multi-row INSERT."""
     with bench.connection() as connection, connection.cursor() as cursor:
-        cursor.execute("DROP TABLE bench_movement_copy")
-    return len(rows) / seconds
+        cursor.execute("SELECT * FROM ledger_movement LIMIT 0")
+        columns = ", ".join(c.name for c in cursor.description if c.name != "id")
+        selected = f"SELECT {columns} FROM ledger_movement WHERE position > {int(first)} AND position <= {int(last)} ORDER BY position"
+        cursor.execute(selected)
+        rows = cursor.fetchall()
+        text = io.StringIO()
+        cursor.copy_expert(f"COPY ({selected}) TO STDOUT", text)
+    lines = text.getvalue().splitlines(keepends=True)
+    copied = _write_again(
+        bench, ["".join(lines[i : i + BATCH]) for i in range(0, len(lines), BATCH)],
+        lambda cursor, chunk: cursor.copy_expert(f"COPY {SCRATCH} ({columns}) FROM STDIN", io.StringIO(chunk)),
+    )
+    inserted = _write_again(
+        bench, [rows[i : i + BATCH] for i in range(0, len(rows), BATCH)],
+        lambda cursor, chunk: execute_values(cursor, f"INSERT INTO {SCRATCH} ({columns}) VALUES %s", chunk, page_size=BATCH),
+    )
+    return len(rows) / copied, len(rows) / inserted
 
 
 def run(bench: Bench) -> list[Row]:
@@ -75,10 +99,14 @@ def run(bench: Bench) -> list[Row]:
     seconds = time.monotonic() - started
     last = ledger_head().position
     rate = (last - first) / seconds
-    ceiling = _insert_again(bench, first, last)
-    bench.details["batch"] = {"events": last - first, "seconds": seconds, "clients": sizes.batch_clients}
+    copied, inserted = _ceilings(bench, first, last)
+    bench.details["batch"] = {"events": last - first, "seconds": seconds, "clients": sizes.batch_clients,
+                              "copy_rate": copied, "insert_rate": inserted}
+    clients = f"{sizes.batch_clients} clients"
     return [
-        Row("batch", "events/s", rate, "/s", ceiling, f"multi-row INSERT, {sizes.batch_clients} clients",
-            f">= {targets.BATCH_RATE:,}/s", rate >= targets.BATCH_RATE,
-            note=f"{last - first:,} events in {BATCH:,}-movement requests from {sizes.batch_clients} clients"),
+        Row("batch", "events/s", rate, "/s", copied, f"COPY, {clients}",
+            f">= {targets.BATCH_RATE:,}/s and >= {targets.BATCH_SHARE_OF_COPY:.0%} of COPY",
+            rate >= targets.BATCH_RATE and rate >= targets.BATCH_SHARE_OF_COPY * copied,
+            note=f"{last - first:,} events in {BATCH:,}-movement requests from {clients}"),
+        Row("batch", "events/s", rate, "/s", inserted, f"multi-row INSERT, {clients}"),
     ]
