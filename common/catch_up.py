@@ -14,22 +14,26 @@ GATHER_SECONDS = 0.2
 # Redis (cache and broker) is not the source of truth: while it is unreachable, postings go on and
 # stop trying to queue catch-ups for this long after a failure; the beat catches up once it is back.
 BACKOFF_SECONDS = 5.0
+# Clocks of the processes that queue a run and of the worker that runs it may differ by this much.
+CLOCK_SKEW_SECONDS = 0.05
 
 
 class CatchUpQueue:
-    """Makes sure a run of ``task`` (a Celery task) starts after each posting, queuing as few as will do.
+    """Makes sure a run of ``task`` (a Celery task) starts after each posting, asking the shared
+    cache as rarely as will do.
 
-    A run this process queued less than ``GATHER_SECONDS`` ago cannot have started (it waits that
-    long), so it will see this posting: no need to ask the shared cache. Otherwise queue one,
-    unless one is queued and not yet started (the pending flag, which a run clears as it starts:
-    ``started``). Run eagerly (the embedded default), a queued run has already finished: always
-    run again.
+    A run is queued to start ``GATHER_SECONDS`` after it is queued; the pending flag (which a run
+    clears as it starts: ``started``) holds that start time. Until then the run cannot have started,
+    so it will see every posting committed before it: a process that queued it, or found its flag,
+    asks the cache nothing more until its start time (less ``CLOCK_SKEW_SECONDS``). Otherwise it
+    sets the flag if none is set, and queues a run if it did. Run eagerly (the embedded default), a
+    queued run has already finished: always run again.
     """
 
     def __init__(self, name: str, task):
         self.name, self.task = name, task
         self.pending_key = f"{name}:catch-up-pending"
-        self._queued_here_at = self._failed_at = float("-inf")
+        self._quiet_until = self._failed_at = float("-inf")  # monotonic times
 
     def started(self) -> None:
         """Called by the run as it starts: postings from now on queue a fresh one."""
@@ -41,12 +45,15 @@ class CatchUpQueue:
             self.task.apply()
             return
         now = time.monotonic()
-        if now - self._queued_here_at < GATHER_SECONDS or now - self._failed_at < BACKOFF_SECONDS:
+        if now < self._quiet_until or now - self._failed_at < BACKOFF_SECONDS:
             return
         try:
-            if cache.add(self.pending_key, 1, PENDING_TTL):
+            starts_at = time.time() + GATHER_SECONDS
+            if cache.add(self.pending_key, starts_at, PENDING_TTL):
                 self._queue()
-                self._queued_here_at = now
+            else:  # pending: when does it start? (None: it has just started, after this posting's commit)
+                starts_at = cache.get(self.pending_key) or 0.0
+            self._quiet_until = now + starts_at - time.time() - CLOCK_SKEW_SECONDS
         except Exception:  # Redis down or unreachable: the posting stands; say so once per back-off
             self._failed_at = now
             logger.warning("could not queue a %s catch-up; retrying in %.0f s", self.name, BACKOFF_SECONDS, exc_info=True)
