@@ -16,7 +16,7 @@ ON CONFLICT); on PostgreSQL, statements that follow each other are sent in one r
 """
 import functools
 import io
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from decimal import Decimal
@@ -238,18 +238,19 @@ _GIVEN = [f for f in Movement._meta.concrete_fields if f.attname not in ("positi
 
 @functools.cache
 def _append_one_sql() -> str:
-    """Built once per process: it depends only on the model and the database's types."""
+    """Built once per process: it depends only on the model and the database's types. Its
+    parameters are numbered ($1, ...): it is prepared (``_prepared``)."""
 
-    def given(field) -> str:
+    def given(number: int, field) -> str:
         if field.attname == "recorded_at":
-            return f"{_latest_sql('%s', 'head.recorded_at')} AS {field.column}"
-        return f"%s::{field.db_type(connection)} AS {field.column}"
+            return f"{_latest_sql(f'${number}', 'head.recorded_at')} AS {field.column}"
+        return f"${number}::{field.db_type(connection)} AS {field.column}"
 
     columns = ", ".join(f.column for f in _GIVEN)
     link = f"encode(sha256(convert_to(head.hash || E'\\n' || {chain.canonical_sql(Movement, 'e')}, 'UTF8')), 'hex')"
     return f"""
         WITH head AS (SELECT position, hash, recorded_at, closed_before FROM {_HEAD} WHERE id = 1 FOR UPDATE),
-        e AS (SELECT head.position + 1 AS position, {", ".join(given(f) for f in _GIVEN)} FROM head),
+        e AS (SELECT head.position + 1 AS position, {", ".join(given(n, f) for n, f in enumerate(_GIVEN, 1))} FROM head),
         inserted AS (
             INSERT INTO {_MOVEMENT} (position, {columns}, hash)
             SELECT e.position, {", ".join(f"e.{f.column}" for f in _GIVEN)}, {link} FROM e, head
@@ -261,11 +262,41 @@ def _append_one_sql() -> str:
     """
 
 
+class Prepared(NamedTuple):
+    """How to run a prepared statement: ``prepare`` (empty once this connection has it) goes first
+    in the round trip, ``execute`` wherever the statement belongs; ``ran`` notes it prepared."""
+
+    prepare: list[Statement]
+    execute: Statement
+    ran: Callable[[], None]
+
+
+def _prepared(name: str, sql: str, params: list) -> Prepared:
+    """Run ``sql`` (parameters numbered $1, ...) as a statement prepared on this connection:
+    PostgreSQL then parses and plans it once per connection instead of on every posting (for the
+    append, that took longer than running it).
+
+    The first use on a connection prepares it first in the round trip, so that a statement failing
+    after it cannot leave it unprepared. A round trip that fails may or may not have prepared it,
+    and is not noted: each try prepares under a name of its own (a new number), so no name is
+    prepared twice in one session.
+    """
+    prepared = connection.prepared_statements
+    placeholders = ", ".join(["%s"] * len(params))
+    if name in prepared:
+        return Prepared([], Statement(f"EXECUTE {prepared[name]}({placeholders})", params), lambda: None)
+    attempt = connection.next_statement_name(name)
+    return Prepared(
+        [Statement(f"PREPARE {attempt} AS {sql}", [])], Statement(f"EXECUTE {attempt}({placeholders})", params),
+        lambda: prepared.__setitem__(name, attempt),
+    )
+
+
 def _append_one(row: dict, changed: dict[int, GuardUpdate], now: datetime) -> Movement:
     row["recorded_at"] = now
-    statements = _stock_updates(changed)
-    statements.append(Statement(_append_one_sql(), [row[f.attname] for f in _GIVEN]))
-    appended = _run(statements)
+    append = _prepared("ledger_append_one", _append_one_sql(), [row[f.attname] for f in _GIVEN])
+    appended = _run([*append.prepare, *_stock_updates(changed), append.execute])
+    append.ran()
     if not appended:  # the head's cutoff held it back: dated inside a closed period
         raise ClosedBefore(0)
     [(row["position"], row["hash"], row["recorded_at"])] = appended

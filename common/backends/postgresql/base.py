@@ -1,5 +1,5 @@
 """Django's PostgreSQL backend, with a health check of persistent connections that costs no
-round trip.
+round trip, and a note of the statements each connection has prepared.
 
 Connections are kept between requests (``CONN_MAX_AGE``). After a server restart every kept
 connection is dead, and the first query on it would fail: Django's health check (``CONN_HEALTH_CHECKS``)
@@ -22,3 +22,15 @@ class DatabaseWrapper(base.DatabaseWrapper):
         except (OSError, ValueError):  # the socket is gone already
             return False
         return not readable
+
+    # Server-side prepared statements (see ledger.store) belong to a session: a new connection has none.
+    _statements_named = 0
+
+    def get_new_connection(self, conn_params):
+        self.prepared_statements: dict[str, str] = {}  # by statement: the name it is prepared under
+        return super().get_new_connection(conn_params)
+
+    def next_statement_name(self, statement: str) -> str:
+        """A name for preparing ``statement`` under which nothing was prepared yet in this process."""
+        self._statements_named += 1
+        return f"{statement}_{self._statements_named}"
