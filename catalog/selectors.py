@@ -48,25 +48,65 @@ class CatalogFacts:
     locations: dict[int, LocationFacts]
 
 
+# A catalog of at most this many products and locations is read whole at a process's first miss
+# (after each change, and in each new worker): one query instead of one per posting of a product
+# the process has not seen yet, in a few megabytes.
+WHOLE_CATALOG = 20_000
+_WHOLE = ("whole",)  # in the memo: the whole catalog was read (or found too large) since the last change
+
+
 def catalog_facts(product_ids: Iterable[int], location_ids: Iterable[int]) -> CatalogFacts:
-    """The facts of these products and locations. Remembered per process; the rest read in one
-    query."""
+    """The facts of these products and locations. Remembered per process (a small catalog is
+    read whole at the first miss); the rest read in one query."""
     catalog_changes.current()
     memo = catalog_changes.memo
-    missing_products = [pk for pk in product_ids if ("p", pk) not in memo]
-    missing_locations = [pk for pk in location_ids if ("l", pk) not in memo]
-    if missing_products or missing_locations:
-        for kind, pk, label, active, tracking in _read_catalog(missing_products, missing_locations):
-            memo[(kind, pk)] = (
-                ProductFacts(label, bool(active), tracking == Tracking.LOT) if kind == "p" else LocationFacts(label, bool(active))
-            )
+    product_ids, location_ids = list(product_ids), list(location_ids)
+
+    def missing() -> tuple[list[int], list[int]]:
+        return [pk for pk in product_ids if ("p", pk) not in memo], [pk for pk in location_ids if ("l", pk) not in memo]
+
+    products, locations = missing()
+    if (products or locations) and _WHOLE not in memo:
+        memo[_WHOLE] = True
+        _remember(memo, _read_whole_catalog())
+        products, locations = missing()
+    if products or locations:
+        _remember(memo, _read_catalog(products, locations))
     return CatalogFacts(
         products={pk: memo[("p", pk)] for pk in product_ids if ("p", pk) in memo},
         locations={pk: memo[("l", pk)] for pk in location_ids if ("l", pk) in memo},
     )
 
 
+def _remember(memo: dict, rows: list[tuple]) -> None:
+    for kind, pk, label, active, tracking in rows:
+        memo[(kind, pk)] = (
+            ProductFacts(label, bool(active), tracking == Tracking.LOT) if kind == "p" else LocationFacts(label, bool(active))
+        )
+
+
 IDS_PER_QUERY = 10_000  # SQLite takes at most 32,766 parameters in one statement
+
+
+def _facts_sql(products_where: str, locations_where: str) -> str:
+    return (
+        f"SELECT 'p', id, sku, is_active, tracking FROM {Product._meta.db_table} {products_where} "
+        f"UNION ALL "
+        f"SELECT 'l', l.id, w.code || '/' || l.code, l.is_active AND w.is_active, NULL FROM {Location._meta.db_table} l "
+        f"JOIN {Warehouse._meta.db_table} w ON w.id = l.warehouse_id {locations_where}"
+    )
+
+
+def _read_whole_catalog() -> list[tuple]:
+    """Every product's and location's facts, if there are at most ``WHOLE_CATALOG`` of them."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT (SELECT count(*) FROM {Product._meta.db_table}) + (SELECT count(*) FROM {Location._meta.db_table})"
+        )
+        if cursor.fetchone()[0] > WHOLE_CATALOG:
+            return []
+        cursor.execute(_facts_sql("", ""))
+        return cursor.fetchall()
 
 
 def _read_catalog(product_ids: list[int], location_ids: list[int]) -> list[tuple]:
@@ -74,13 +114,8 @@ def _read_catalog(product_ids: list[int], location_ids: list[int]) -> list[tuple
     for start in range(0, max(len(product_ids), len(location_ids)), IDS_PER_QUERY):
         products = product_ids[start:start + IDS_PER_QUERY] or [0]
         locations = location_ids[start:start + IDS_PER_QUERY] or [0]
-        sql = (
-            f"SELECT 'p', id, sku, is_active, tracking FROM {Product._meta.db_table} "
-            f"WHERE id IN ({', '.join(['%s'] * len(products))}) "
-            f"UNION ALL "
-            f"SELECT 'l', l.id, w.code || '/' || l.code, l.is_active AND w.is_active, NULL FROM {Location._meta.db_table} l "
-            f"JOIN {Warehouse._meta.db_table} w ON w.id = l.warehouse_id "
-            f"WHERE l.id IN ({', '.join(['%s'] * len(locations))})"
+        sql = _facts_sql(
+            f"WHERE id IN ({', '.join(['%s'] * len(products))})", f"WHERE l.id IN ({', '.join(['%s'] * len(locations))})"
         )
         with connection.cursor() as cursor:
             cursor.execute(sql, [*products, *locations])

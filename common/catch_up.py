@@ -26,7 +26,7 @@ class CatchUpQueue:
     clears as it starts: ``started``) holds that start time. Until then the run cannot have started,
     so it will see every posting committed before it: a process that queued it, or found its flag,
     asks the cache nothing more until its start time (less ``CLOCK_SKEW_SECONDS``). Otherwise it
-    sets the flag if none is set, and queues a run if it did. Run eagerly (the embedded default), a
+    reads the flag, and if none is set, sets it and queues a run. Run eagerly (the embedded default), a
     queued run has already finished: always run again.
     """
 
@@ -48,11 +48,13 @@ class CatchUpQueue:
         if now < self._quiet_until or now - self._failed_at < BACKOFF_SECONDS:
             return
         try:
-            starts_at = time.time() + GATHER_SECONDS
-            if cache.add(self.pending_key, starts_at, PENDING_TTL):
-                self._queue()
-            else:  # pending: when does it start? (None: it has just started, after this posting's commit)
-                starts_at = cache.get(self.pending_key) or 0.0
+            starts_at = cache.get(self.pending_key)  # under load, mostly there: one round trip
+            if starts_at is None:
+                starts_at = time.time() + GATHER_SECONDS
+                if cache.add(self.pending_key, starts_at, PENDING_TTL):
+                    self._queue()
+                else:  # another process's, just set (None again: it has just started, after this commit)
+                    starts_at = cache.get(self.pending_key) or 0.0
             self._quiet_until = now + starts_at - time.time() - CLOCK_SKEW_SECONDS
         except Exception:  # Redis down or unreachable: the posting stands; say so once per back-off
             self._failed_at = now
