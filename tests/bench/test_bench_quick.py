@@ -42,6 +42,6 @@ def test_the_quick_benchmark_runs_every_scenario(tmp_path):
     details = result["details"]
     assert details["contention"]["negative"] == 0 and details["contention"]["mismatched"] == 0
     assert details["verify"]["intact"]
-    assert details["lag"]["drained"]
+    assert details["lag"]["drained"] == {"projection": True, "valuation": True}
     assert details["as-of"]["failed"] == 0 and details["as-of"]["bitemporal_failed"] == 0
     assert 0 < details["forecast"]["forecasts"] <= details["forecast"]["series"]
