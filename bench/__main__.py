@@ -1,9 +1,10 @@
-"""`python -m bench [--quick | --large] [--events N] [--duration S] [--keep]`: see bench/README.md."""
+"""`python -m bench [--quick | --large] [--events N] [--duration S] [--only A,B] [--keep]`: see bench/README.md."""
 import argparse
 import sys
 from dataclasses import replace
 from pathlib import Path
 
+from .report import SCENARIOS
 from .run import RESULTS, main
 from .sizes import DEFAULT, LARGE, QUICK
 
@@ -20,7 +21,16 @@ def parse(argv: list[str]) -> argparse.Namespace:
                         help="Redis database for the broker and cache (emptied during the run)")
     parser.add_argument("--results", type=Path, default=RESULTS, help="folder for the JSON result")
     parser.add_argument("--seed", type=int, help="seed of the random choices (default: a fresh one, recorded)")
+    parser.add_argument("--only", type=_scenario_list, help=f"comma-separated scenarios to run, of: {', '.join(SCENARIOS)}")
     return parser.parse_args(argv)
+
+
+def _scenario_list(text: str) -> set[str]:
+    names = {name.strip() for name in text.split(",") if name.strip()}
+    unknown = names - set(SCENARIOS)
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(f"unknown scenarios {sorted(unknown)}; known: {', '.join(SCENARIOS)}")
+    return names
 
 
 def sizes_for(options: argparse.Namespace):
@@ -35,4 +45,4 @@ def sizes_for(options: argparse.Namespace):
 if __name__ == "__main__":
     options = parse(sys.argv[1:])
     sys.exit(main(sizes_for(options), keep=options.keep, redis_url=options.redis, results=options.results,
-                  seed=options.seed))
+                  seed=options.seed, only=options.only))

@@ -75,10 +75,12 @@ def _prepare(bench: Bench) -> None:
     data.stock_pools(bench)
 
 
-def _run_scenarios(bench: Bench) -> tuple[list[Row], bool]:
+def _run_scenarios(bench: Bench, only: set[str] | None) -> tuple[list[Row], bool]:
     rows, ok = [], True
     with gunicorn("wms.settings", bench.env, bench.work) as (bench.app_url, bench.app_pid):
         for name, scenario in _scenarios():
+            if only is not None and name not in only:
+                continue
             print(f"bench: {name} ...", file=sys.stderr, flush=True)
             started = time.monotonic()
             try:
@@ -95,7 +97,11 @@ def _exit_on_term(signum, frame):
     sys.exit(128 + signum)  # unwinds every `with`: servers stopped, database dropped
 
 
-def main(sizes: Sizes, *, keep: bool, redis_url: str, results: Path = RESULTS, seed: int | None = None) -> int:
+def main(
+    sizes: Sizes, *, keep: bool, redis_url: str, results: Path = RESULTS, seed: int | None = None,
+    only: set[str] | None = None,
+) -> int:
+    """One run; ``only`` names the scenarios to run (in their usual order), all by default."""
     require_wrk()
     if urlsplit(redis_url).hostname not in ("127.0.0.1", "localhost"):
         raise SystemExit("bench: uses only a Redis on this machine (127.0.0.1)")
@@ -115,7 +121,7 @@ def main(sizes: Sizes, *, keep: bool, redis_url: str, results: Path = RESULTS, s
             facts["load_average_at_start"] = os.getloadavg()
             print(f"bench: database {dbname}; {describe(facts)}", file=sys.stderr, flush=True)
             _prepare(bench)
-            rows, ok = _run_scenarios(bench)
+            rows, ok = _run_scenarios(bench, only)
         finally:
             connections.close_all()
     facts["load_average_at_end"] = os.getloadavg()
@@ -123,7 +129,7 @@ def main(sizes: Sizes, *, keep: bool, redis_url: str, results: Path = RESULTS, s
     print(table(rows))
     path = write_json(results, {
         "started_at": started_at, "finished_at": datetime.now(timezone.utc), "seed": seed,
-        "sizes": asdict(sizes), "machine": facts, "rows": [row.as_dict() for row in rows], "details": bench.details,
+        "sizes": asdict(sizes), "only": sorted(only) if only is not None else None, "machine": facts, "rows": [row.as_dict() for row in rows], "details": bench.details,
     })
     print(f"written to {path}")
     return 0 if ok else 1
