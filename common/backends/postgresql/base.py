@@ -31,6 +31,7 @@ class DatabaseWrapper(base.DatabaseWrapper):
         return super().get_new_connection(conn_params)
 
     def next_statement_name(self, statement: str) -> str:
-        """A name for preparing ``statement`` under which nothing was prepared yet in this process."""
+        """A name for preparing ``statement`` that no session of this connection has used yet (the
+        count goes on across reconnections)."""
         self._statements_named += 1
         return f"{statement}_{self._statements_named}"
